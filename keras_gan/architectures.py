@@ -1,0 +1,148 @@
+"""Reference generator and discriminator builders.
+
+The image networks are the InfoGAN-style DCGAN used by Lucic et al. 2018
+("Are GANs Created Equal?", Table 7) for MNIST and Fashion-MNIST:
+
+    discriminator: conv64 4x4/2 - lReLU - conv128 4x4/2 - BN - lReLU
+                   - FC1024 - BN - lReLU - FC1
+    generator:     FC1024 - BN - ReLU - FC(128*h/4*w/4) - BN - ReLU
+                   - deconv64 4x4/2 - BN - ReLU - deconv(channels) 4x4/2 - tanh
+
+``norm=None`` (or ``"layer"``) removes batch norm from the discriminator:
+required with a gradient penalty (WGAN-GP, DRAGAN), which is defined per
+sample. The 2D mixtures use small MLPs. Every builder returns a functional
+``keras.Model`` that saves and loads with ``safe_mode=True``.
+"""
+
+import keras
+from keras import layers
+
+__all__ = ["dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator"]
+
+_NORMS = ("batch", "layer", None)
+
+
+def _norm_layer(norm, name):
+    if norm == "batch":
+        return layers.BatchNormalization(name=name)
+    if norm == "layer":
+        return layers.LayerNormalization(name=name)
+    return None
+
+
+def _check_norm(norm):
+    if norm not in _NORMS:
+        raise ValueError(f"norm must be one of 'batch', 'layer' or None, got {norm!r}.")
+
+
+def _check_image_shape(image_shape):
+    if len(image_shape) != 3 or image_shape[0] % 4 or image_shape[1] % 4:
+        raise ValueError(f"image_shape must be (height, width, channels) with height and width "
+                         f"divisible by 4, e.g. (28, 28, 1) or (32, 32, 3); got {image_shape!r}.")
+
+
+def dcgan_generator(latent_dim=64, image_shape=(28, 28, 1), width=64, name="generator",
+                    extra_input_dim=0):
+    """DCGAN generator from (B, latent_dim) to images in [-1, 1].
+
+    ``extra_input_dim`` > 0 adds a second input of that width (e.g. a one-hot
+    label), concatenated with z before the first dense layer.
+    """
+    _check_image_shape(image_shape)
+    h, w, channels = image_shape
+    z = keras.Input((latent_dim,), name="z")
+    inputs = [z]
+    x = z
+    if extra_input_dim:
+        extra = keras.Input((extra_input_dim,), name="condition")
+        inputs.append(extra)
+        x = layers.Concatenate(name="z_condition")([z, extra])
+    x = layers.Dense(1024, use_bias=False, name="fc1")(x)
+    x = layers.BatchNormalization(name="fc1_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.Dense(2 * width * (h // 4) * (w // 4), use_bias=False, name="fc2")(x)
+    x = layers.BatchNormalization(name="fc2_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((h // 4, w // 4, 2 * width))(x)
+    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False, name="deconv1")(x)
+    x = layers.BatchNormalization(name="deconv1_bn")(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="deconv2")(x)
+    images = layers.Activation("tanh", dtype="float32", name="images")(x)
+    return keras.Model(inputs if extra_input_dim else z, images, name=name)
+
+
+def dcgan_body(image_shape=(28, 28, 1), width=64, norm="batch", extra_input_dim=0):
+    """The discriminator up to its FC1024 features: (inputs, features).
+
+    Shared by ``dcgan_discriminator`` and models with extra heads (InfoGAN's Q).
+    ``extra_input_dim`` > 0 adds an input (e.g. a one-hot label) that is
+    broadcast to a constant feature map and concatenated with the image.
+    """
+    _check_image_shape(image_shape)
+    _check_norm(norm)
+    image = keras.Input(image_shape, name="image")
+    inputs = [image]
+    x = image
+    if extra_input_dim:
+        extra = keras.Input((extra_input_dim,), name="condition")
+        inputs.append(extra)
+        maps = layers.RepeatVector(image_shape[0] * image_shape[1])(extra)
+        maps = layers.Reshape((image_shape[0], image_shape[1], extra_input_dim))(maps)
+        x = layers.Concatenate(name="image_condition")([x, maps])
+    x = layers.Conv2D(width, 4, strides=2, padding="same", name="conv1")(x)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=norm is None, name="conv2")(x)
+    if norm:
+        x = _norm_layer(norm, "conv2_norm")(x)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(1024, use_bias=norm is None, name="fc1")(x)
+    if norm:
+        x = _norm_layer(norm, "fc1_norm")(x)
+    features = layers.LeakyReLU(0.2, name="features")(x)
+    return inputs, features
+
+
+def dcgan_discriminator(image_shape=(28, 28, 1), width=64, norm="batch", name="discriminator",
+                        extra_input_dim=0):
+    """DCGAN discriminator from images to one raw output (logit or critic value).
+
+    norm: "batch" (DCGAN, the default), "layer", or None (use None or "layer"
+    with WGAN-GP and DRAGAN).
+    """
+    inputs, features = dcgan_body(image_shape, width, norm, extra_input_dim)
+    out = layers.Dense(1, dtype="float32", name="logit")(features)
+    return keras.Model(inputs if extra_input_dim else inputs[0], out, name=name)
+
+
+def mlp_generator(latent_dim=2, output_dim=2, units=128, depth=3, name="generator",
+                  extra_input_dim=0):
+    """MLP generator for the 2D mixtures: ``depth`` ReLU layers of ``units``, linear output."""
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    inputs = [z]
+    if extra_input_dim:
+        extra = keras.Input((extra_input_dim,), name="condition")
+        inputs.append(extra)
+        x = layers.Concatenate(name="z_condition")([z, extra])
+    for i in range(depth):
+        x = layers.Dense(units, activation="relu", name=f"fc{i + 1}")(x)
+    out = layers.Dense(output_dim, dtype="float32", name="points")(x)
+    return keras.Model(inputs if extra_input_dim else z, out, name=name)
+
+
+def mlp_discriminator(input_dim=2, units=128, depth=3, name="discriminator", extra_input_dim=0):
+    """MLP discriminator for the 2D mixtures: ``depth`` leaky-ReLU layers, one raw output."""
+    point = keras.Input((input_dim,), name="points")
+    x = point
+    inputs = [point]
+    if extra_input_dim:
+        extra = keras.Input((extra_input_dim,), name="condition")
+        inputs.append(extra)
+        x = layers.Concatenate(name="points_condition")([point, extra])
+    for i in range(depth):
+        x = layers.Dense(units, name=f"fc{i + 1}")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    out = layers.Dense(1, dtype="float32", name="logit")(x)
+    return keras.Model(inputs if extra_input_dim else point, out, name=name)
