@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "losses", "penalties", "gan", "models", "architectures", "data",
-    "metrics", "callbacks", "plotting", "cli",
+    "metrics", "callbacks", "plotting", "recipes", "cli",
 )
 _CLASSES = {
     "GAN": "gan",

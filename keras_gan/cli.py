@@ -1,0 +1,173 @@
+"""Command line: ``python -m keras_gan train ...``.
+
+    python -m keras_gan train --model wgan_gp --dataset fashion_mnist --epochs 5 --out runs/wgan_gp
+    python -m keras_gan train --model gan --loss least_squares --dataset grid25 --epochs 20 --out runs/ls
+
+A run directory receives ``samples.png`` (an image grid, or a scatter plot over
+the true modes for 2D data), ``history.json`` (epoch means of every metric),
+``generator.keras`` (the generator alone), ``gan.keras`` (the whole model, to
+resume or inspect) and ``run.json`` (the arguments). Bad arguments exit with
+status 2 and one line on stderr.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+__all__ = ["main", "build_parser", "train"]
+
+
+class UsageError(Exception):
+    """A bad argument: reported as one line, exit status 2."""
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, no usage dump
+        self.exit(2, f"keras_gan: error: {message} (see python -m keras_gan {self.prog.split()[-1]} --help)\n")
+
+
+def build_parser():
+    parser = _Parser(prog="python -m keras_gan", description="GAN losses for Keras 3: train, evaluate, compare.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train one model and write samples.png, history.json, generator.keras")
+    t.add_argument("--model", default="gan", help="gan, wgan, wgan_gp, dragan, ... (default gan)")
+    t.add_argument("--loss", default=None, help="loss for --model gan (default non_saturating)")
+    t.add_argument("--dataset", default="fashion_mnist", help="fashion_mnist, mnist, cifar10, ring8, grid25")
+    t.add_argument("--epochs", type=_positive_int, default=5)
+    t.add_argument("--out", required=True, help="run directory (created)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--batch-size", type=_positive_int, default=None)
+    t.add_argument("--steps-per-epoch", type=_positive_int, default=None,
+                   help="2D mixtures: batches per epoch (default 100); images: cap the epoch")
+    t.add_argument("--latent-dim", type=_positive_int, default=None)
+    t.add_argument("--learning-rate", type=float, default=None)
+    t.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
+                   help="XLA compilation (auto: Keras's default, off on CPU)")
+    t.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1)
+    return parser
+
+
+def _check_out_dir(path):
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, ".write_test")
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"cannot write to --out {path!r}: {e.strerror or e}") from None
+
+
+def _validate_train(args):
+    from keras_gan import data, losses, recipes
+    if args.model not in recipes.names():
+        raise UsageError(f"unknown --model {args.model!r}; valid models: {', '.join(recipes.names())}")
+    if args.loss is not None:
+        if args.loss not in losses.names():
+            raise UsageError(f"unknown --loss {args.loss!r}; valid losses: {', '.join(losses.names())}")
+        if args.model != "gan":
+            raise UsageError(f"--loss applies to --model gan only; {args.model} fixes its own loss")
+    valid = data.IMAGE_DATASETS + data.MIXTURES
+    if args.dataset not in valid:
+        raise UsageError(f"unknown --dataset {args.dataset!r}; valid datasets: {', '.join(valid)}")
+    _check_out_dir(args.out)
+
+
+def train(args):
+    """Train one model as described by parsed ``args``; returns the run directory."""
+    import keras
+    from keras_gan import callbacks, data, plotting, recipes
+
+    jit = {"auto": "auto", "on": True, "off": False}[args.jit]
+    model, batch_size = recipes.build(args.model, args.dataset, loss=args.loss, seed=args.seed,
+                                      latent_dim=args.latent_dim, learning_rate=args.learning_rate,
+                                      jit_compile=jit)
+    batch_size = args.batch_size or batch_size
+    mixture = data.mixture(args.dataset) if data.is_mixture(args.dataset) else None
+    if mixture is not None:
+        dataset = mixture.dataset(batch_size, steps_per_epoch=args.steps_per_epoch or 100, seed=args.seed)
+    else:
+        dataset = data.load(args.dataset, "train", batch_size=batch_size, seed=args.seed)
+        if args.steps_per_epoch:
+            dataset = dataset.take(args.steps_per_epoch)
+    history_path = os.path.join(args.out, "history.json")
+    if os.path.exists(history_path):
+        os.remove(history_path)
+    start = time.time()
+    model.fit(dataset, epochs=args.epochs, verbose=args.verbose,
+              callbacks=[callbacks.HistoryJSON(history_path)])
+    seconds = time.time() - start
+
+    samples_path = os.path.join(args.out, "samples.png")
+    if mixture is not None:
+        fig = plotting.scatter_2d(model.generate(2500, seed=args.seed), mixture,
+                                  title=f"{args.model} on {args.dataset}", path=samples_path)
+        plotting._plt().close(fig)
+    else:
+        plotting.save_image_grid(model.generate(64, seed=args.seed), samples_path,
+                                 title=f"{args.model} on {args.dataset}, {args.epochs} epochs")
+    model.generator.save(os.path.join(args.out, "generator.keras"))
+    model.save(os.path.join(args.out, "gan.keras"))
+    run = dict(vars(args), batch_size=batch_size, latent_dim=model.latent_dim, train_seconds=round(seconds, 1),
+               keras_version=keras.__version__)
+    with open(os.path.join(args.out, "run.json"), "w") as f:
+        json.dump(run, f, indent=1)
+    print(f"wrote {samples_path}, history.json, generator.keras, gan.keras in {seconds:.0f} s")
+    return args.out
+
+
+COMMANDS = {"train": (_validate_train, train)}
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow with its C++ start-up chatter (absl, oneDNN, CUDA probes)
+    sent to /dev/null, so that a CLI error stays one line. Errors still show."""
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+                import keras  # noqa: F401
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    validate, run = COMMANDS[args.command]
+    _import_tensorflow_quietly()
+    try:
+        validate(args)
+    except UsageError as e:
+        print(f"keras_gan: error: {e}", file=sys.stderr)
+        return 2
+    from keras_gan.data import DatasetNotFoundError
+    try:
+        run(args)
+    except (DatasetNotFoundError, ValueError, TypeError) as e:
+        print(f"keras_gan: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("keras_gan: interrupted", file=sys.stderr)
+        return 130
+    return 0

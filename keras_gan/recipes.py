@@ -1,0 +1,112 @@
+"""Recipes: a model name and a dataset -> networks, optimizers and paper defaults.
+
+One table used by the CLI (``train``, ``compare``) and the notebooks, so that
+every loss is trained on the same architecture and budget unless its paper
+says otherwise. ``build(name, dataset, ...)`` returns a compiled model and the
+batch size to train it with.
+
+    model, batch_size = kg.recipes.build("wgan_gp", "fashion_mnist", seed=0)
+"""
+
+import dataclasses
+
+import keras
+
+from keras_gan import architectures, data, losses
+
+__all__ = ["Recipe", "RECIPES", "names", "build", "image_shape"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How one model is trained: its class, discriminator normalisation and optimizers."""
+    model: str                     # class name in keras_gan
+    d_norm: object = "batch"       # "batch", "layer" or None (images only)
+    optimizer: str = "adam"
+    learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    kwargs: tuple = ()             # extra constructor arguments, as (key, value) pairs
+    note: str = ""
+
+    def optimizers(self, learning_rate=None):
+        lr = learning_rate or self.learning_rate
+
+        def make():
+            if self.optimizer == "rmsprop":
+                return keras.optimizers.RMSprop(lr)
+            return keras.optimizers.Adam(lr, beta_1=self.beta_1, beta_2=self.beta_2)
+
+        return make(), make()
+
+
+RECIPES = {
+    "gan": Recipe("GAN", note="Goodfellow 2014 / DCGAN: Adam(2e-4, 0.5); any loss via --loss"),
+    "wgan": Recipe("WGAN", optimizer="rmsprop", learning_rate=5e-5,
+                   kwargs=(("clip_value", 0.01), ("d_steps", 5)),
+                   note="Arjovsky 2017: RMSprop(5e-5), clip 0.01, n_critic 5"),
+    "wgan_gp": Recipe("WGANGP", d_norm=None, learning_rate=1e-4, beta_1=0.5, beta_2=0.9,
+                      kwargs=(("gp_weight", 10.0), ("d_steps", 5)),
+                      note="Gulrajani 2017: Adam(1e-4, 0.5, 0.9), lambda 10, n_critic 5, no BN in critic"),
+    "dragan": Recipe("DRAGAN", d_norm=None, learning_rate=1e-4, beta_1=0.5, beta_2=0.9,
+                     kwargs=(("penalty_weight", 10.0), ("c", 0.5)),
+                     note="Kodali 2017: Adam(1e-4, 0.5, 0.9), lambda 10, c 0.5, no BN"),
+}
+
+#: Latent size and batch size per kind of data.
+IMAGE_LATENT_DIM, IMAGE_BATCH = 64, 64
+MIXTURE_LATENT_DIM, MIXTURE_BATCH = 8, 256
+
+
+def names():
+    return tuple(RECIPES)
+
+
+def image_shape(dataset):
+    return (32, 32, 3) if dataset == "cifar10" else (28, 28, 1)
+
+
+def _check(name, dataset):
+    if name not in RECIPES:
+        raise ValueError(f"Unknown model {name!r}. Valid models: {', '.join(names())}.")
+    if dataset not in data.IMAGE_DATASETS + data.MIXTURES:
+        raise ValueError(f"Unknown dataset {dataset!r}. Valid datasets: "
+                         f"{', '.join(data.IMAGE_DATASETS + data.MIXTURES)}.")
+
+
+def networks(recipe, dataset, latent_dim, extra_input_dim=0):
+    """(generator, discriminator) for a recipe on a dataset."""
+    if data.is_mixture(dataset):
+        return (architectures.mlp_generator(latent_dim, 2, extra_input_dim=extra_input_dim),
+                architectures.mlp_discriminator(2, extra_input_dim=extra_input_dim))
+    shape = image_shape(dataset)
+    return (architectures.dcgan_generator(latent_dim, shape, extra_input_dim=extra_input_dim),
+            architectures.dcgan_discriminator(shape, norm=recipe.d_norm, extra_input_dim=extra_input_dim))
+
+
+def build(name, dataset="fashion_mnist", loss=None, seed=0, latent_dim=None, learning_rate=None,
+          jit_compile="auto", **overrides):
+    """A compiled model following the recipe ``name`` on ``dataset``.
+
+    Returns (model, batch_size). ``loss`` is only used by models that take one
+    (``gan``); ``overrides`` replace constructor arguments (e.g. d_steps=1).
+    """
+    import keras_gan
+
+    _check(name, dataset)
+    recipe = RECIPES[name]
+    mixture = data.is_mixture(dataset)
+    latent_dim = latent_dim or (MIXTURE_LATENT_DIM if mixture else IMAGE_LATENT_DIM)
+    keras.utils.set_random_seed(seed)
+    generator, discriminator = networks(recipe, dataset, latent_dim)
+    kwargs = dict(recipe.kwargs)
+    if loss is not None:
+        if name != "gan":
+            raise ValueError(f"--loss only applies to --model gan; {name} has its own loss.")
+        kwargs["loss"] = losses.get(loss)
+    kwargs.update(overrides)
+    cls = getattr(keras_gan, recipe.model)
+    model = cls(generator, discriminator, latent_dim, seed=seed, **kwargs)
+    d_opt, g_opt = recipe.optimizers(learning_rate)
+    model.compile(d_optimizer=d_opt, g_optimizer=g_opt, jit_compile=jit_compile)
+    return model, (MIXTURE_BATCH if mixture else IMAGE_BATCH)
