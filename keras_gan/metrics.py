@@ -39,10 +39,11 @@ def gaussian_frechet_distance(mu1, cov1, mu2, cov2, eps=1e-6):
     warning is silenced: singular covariances are normal here (e.g. dead ReLU features) and the
     result is checked as just described.
     """
-    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
-    cov1, cov2 = np.atleast_2d(np.asarray(cov1, np.float64)), np.atleast_2d(np.asarray(cov2, np.float64))
+    mu1, mu2 = (np.atleast_1d(np.asarray(m, np.float64)) for m in (mu1, mu2))
+    cov1, cov2 = (np.atleast_2d(np.asarray(c, np.float64)) for c in (cov1, cov2))
     if mu1.shape != mu2.shape or cov1.shape != cov2.shape or cov1.shape != mu1.shape * 2:
-        raise ValueError(f"shape mismatch: mu {mu1.shape} {mu2.shape}, cov {cov1.shape} {cov2.shape}")
+        raise ValueError(f"shape mismatch: mu {mu1.shape} {mu2.shape}, "
+                         f"cov {cov1.shape} {cov2.shape}")
     diff = mu1 - mu2
     with warnings.catch_warnings():  # singular products (dead ReLU units) are expected and
         warnings.simplefilter("ignore", linalg.LinAlgWarning)  # checked below
@@ -68,7 +69,7 @@ def frechet_distance(a, b, eps=1e-6):
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"expected feature matrices (N, D) and (M, D), got {a.shape} and {b.shape}")
+        raise ValueError(f"expected feature matrices (N, D) and (M, D), got {a.shape}, {b.shape}")
     return gaussian_frechet_distance(a.mean(0), np.cov(a, rowvar=False),
                                      b.mean(0), np.cov(b, rowvar=False), eps=eps)
 
@@ -176,8 +177,9 @@ def features(images, batch_size=500, path=None):
     """Penultimate (``"features"``, 128-d, post-ReLU) activations, numpy float32 (N, 128).
 
     ``images``: float (N, 28, 28, 1) or (N, 28, 28) in [-1, 1]. uint8 input, or values outside
-    [-1.01, 1.01], raise ``ValueError``. Some units are dead (always 0; 17 of 128 on the test set with the
-    committed weights), so feature covariances are singular; :func:`frechet_distance` copes.
+    [-1.01, 1.01], raise ``ValueError``. Some units are dead (always 0: 17 of 128 on the test
+    set with the committed weights), so feature covariances are singular;
+    :func:`frechet_distance` copes with that.
     """
     return _run_classifier(images, batch_size, path)[0]
 
@@ -208,7 +210,7 @@ def _chunk_rows(n_cols, budget_bytes=64 * 2**20):
 
 
 def _sq_distances(a, b, b_sq):
-    """Squared Euclidean distances (len(a), len(b)), float64: |a|^2 + |b|^2 - 2 a.b, clipped at 0."""
+    """Squared Euclidean distances (len(a), len(b)) in float64: |a|^2 + |b|^2 - 2 a.b, >= 0."""
     d2 = np.einsum("ij,ij->i", a, a)[:, None] + b_sq[None, :] - 2.0 * (a @ b.T)
     return np.maximum(d2, 0.0, out=d2)
 
@@ -234,7 +236,8 @@ def _sq_knn_radii(x, ks):
 def _check_pair(real, fake):
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
-        raise ValueError(f"expected feature matrices (N, D) and (M, D), got {real.shape}, {fake.shape}")
+        raise ValueError("expected feature matrices (N, D) and (M, D), "
+                         f"got {real.shape}, {fake.shape}")
     return real, fake
 
 
@@ -334,7 +337,8 @@ def mode_coverage(samples, mixture, threshold_sigmas=3.0):
         kl = float(np.sum(p * np.log(num_modes * p)))
     else:
         kl = float("nan")
-    return {"modes": int((counts > 0).sum()), "high_quality": float(good.mean()) if len(samples) else 0.0,
+    return {"modes": int((counts > 0).sum()),
+            "high_quality": float(good.mean()) if len(samples) else 0.0,
             "kl": kl, "num_modes": int(num_modes)}
 
 

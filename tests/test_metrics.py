@@ -30,7 +30,8 @@ def test_gaussian_closed_form_diagonal():
 def test_gaussian_closed_form_rotated_covariances():
     # Commuting covariances R diag(s) R^T: the distance is rotation invariant.
     q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))
-    fd = metrics.gaussian_frechet_distance(q @ M1, q @ np.diag(S1) @ q.T, q @ M2, q @ np.diag(S2) @ q.T)
+    c1, c2 = q @ np.diag(S1) @ q.T, q @ np.diag(S2) @ q.T
+    fd = metrics.gaussian_frechet_distance(q @ M1, c1, q @ M2, c2)
     np.testing.assert_allclose(fd, EXPECTED, rtol=1e-10)
 
 
@@ -49,7 +50,8 @@ def test_sample_frechet_distance_matches_closed_form():
 
 
 def test_identical_sets_give_zero():
-    x = np.random.default_rng(2).normal(size=(1000, 16)) @ np.random.default_rng(3).normal(size=(16, 16))
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(1000, 16)) @ rng.normal(size=(16, 16))
     np.testing.assert_allclose(metrics.frechet_distance(x, x), 0.0, atol=1e-8)
 
 
@@ -140,7 +142,8 @@ def test_independent_samples_of_one_distribution():
     # Naeem et al.: E[density] = 1 and E[coverage] = 1 - (1/2)^k for M = N (large N).
     rng = np.random.default_rng(8)
     real, fake = rng.normal(size=(2000, 2)), rng.normal(size=(2000, 2))
-    np.testing.assert_allclose(metrics.density_coverage(real, fake, k=5), (1.0, 1 - 0.5**5), atol=0.02)
+    np.testing.assert_allclose(metrics.density_coverage(real, fake, k=5), (1.0, 1 - 0.5**5),
+                               atol=0.02)
 
 
 def test_disjoint_sets_are_all_zero():
@@ -160,8 +163,9 @@ def test_chunked_matches_brute_force(monkeypatch, rows):
     np.testing.assert_allclose(got, ref, rtol=1e-12)
     # One pass with different k for precision/recall and density/coverage.
     out = metrics.knn_metrics(real, fake, k_pr=2, k_dc=4)
+    expected = _reference(real, fake, 2)[:2] + _reference(real, fake, 4)[2:]
     np.testing.assert_allclose([out["precision"], out["recall"], out["density"], out["coverage"]],
-                               _reference(real, fake, 2)[:2] + _reference(real, fake, 4)[2:], rtol=1e-12)
+                               expected, rtol=1e-12)
 
 
 def test_chunk_budget():
@@ -179,7 +183,8 @@ def test_knn_k_out_of_range():
 # 2D mode coverage
 # --------------------------------------------------------------------------------------------
 
-SQUARE = types.SimpleNamespace(centers=np.array([[0.0, 0], [1, 0], [0, 1], [1, 1]], np.float32), std=0.01)
+SQUARE = types.SimpleNamespace(centers=np.array([[0.0, 0], [1, 0], [0, 1], [1, 1]], np.float32),
+                               std=0.01)
 
 
 def test_exact_centers_cover_all_modes():
@@ -205,7 +210,8 @@ def test_mixed_example_by_hand():
     # high quality: the first four (the last is 3.1 sigma out); histogram (2, 2, 0, 0) / 4
     # kl = 2 * 0.5 * log(4 * 0.5) = log 2
     out = metrics.evaluate_mixture(samples, SQUARE)
-    np.testing.assert_allclose([out["modes"], out["high_quality"], out["kl"]], [2, 0.8, np.log(2.0)])
+    np.testing.assert_allclose([out["modes"], out["high_quality"], out["kl"]],
+                               [2, 0.8, np.log(2.0)])
     # A looser threshold admits the fifth sample: histogram (2, 2, 1, 0) / 5
     out = metrics.mode_coverage(samples, SQUARE, threshold_sigmas=3.5)
     p = np.array([0.4, 0.4, 0.2])
@@ -268,7 +274,7 @@ def test_evaluate_images_on_real_data(test_set):
     real, fake = images[:1000], images[:1000]
     out = metrics.evaluate_images(fake, real_images=real)
     np.testing.assert_allclose(out["frechet_distance"], 0.0, atol=1e-6)
-    np.testing.assert_allclose([out[k] for k in ("precision", "recall", "coverage")], [1.0, 1.0, 1.0])
+    np.testing.assert_allclose([out[k] for k in ("precision", "recall", "coverage")], 1.0)
     hist = np.bincount(metrics.classify(fake), minlength=10) / 1000
     np.testing.assert_allclose(out["class_histogram"], hist)
     np.testing.assert_allclose(metrics.class_histogram(fake), hist)
@@ -286,8 +292,8 @@ def test_evaluate_images_default_reference_and_floor(test_set):
     fake = images[:2000]
     out = metrics.evaluate_images(fake)  # against all 10,000 test images
     np.testing.assert_allclose(out["precision"], 1.0)  # every fake image is one of the real ones
-    np.testing.assert_allclose(out["frechet_distance"],
-                               metrics.frechet_distance(metrics.features(images), metrics.features(fake)))
+    expected = metrics.frechet_distance(metrics.features(images), metrics.features(fake))
+    np.testing.assert_allclose(out["frechet_distance"], expected)
     floor = metrics.frechet_floor()
     np.testing.assert_allclose(floor, FRECHET_FLOOR, rtol=1e-3)
     assert metrics.frechet_floor() is floor  # cached
@@ -298,7 +304,8 @@ def test_train_classifier_smoke(monkeypatch, tmp_path):
     # here 256 images and 1 epoch check the recipe end to end: train, evaluate, save, reload.
     data = pytest.importorskip("keras_gan.data")
     rng = np.random.default_rng(0)
-    small = (rng.integers(0, 256, size=(256, 28, 28, 1), dtype=np.uint8), rng.integers(0, 10, size=256))
+    small = (rng.integers(0, 256, size=(256, 28, 28, 1), dtype=np.uint8),
+             rng.integers(0, 10, size=256))
     monkeypatch.setattr(data, "load_arrays", lambda name, split: small)
     path = str(tmp_path / "clf.keras")
     accuracy = metrics.train_classifier(path, epochs=1, verbose=0)
