@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "losses", "penalties", "gan", "models", "architectures", "data",
-    "metrics", "callbacks", "plotting", "recipes", "cli",
+    "metrics", "callbacks", "plotting", "recipes", "cli", "evaluation", "compare",
 )
 _CLASSES = {
     "GAN": "gan",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m keras_gan train ...``.
+"""Command line: ``python -m keras_gan train|train-classifier|evaluate|compare ...``.
 
     python -m keras_gan train --model wgan_gp --dataset fashion_mnist --epochs 5 --out runs/wgan_gp
     python -m keras_gan train --model gan --loss least_squares --dataset grid25 --epochs 20 --out runs/ls
@@ -57,6 +57,23 @@ def build_parser():
     t.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
                    help="XLA compilation (auto: Keras's default, off on CPU)")
     t.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1)
+
+    c = sub.add_parser("train-classifier", help="train the Fashion-MNIST classifier behind the image metrics")
+    c.add_argument("--out", default=None, help="where to save it (default: the committed weights' path)")
+    c.add_argument("--epochs", type=_positive_int, default=8)
+    e = sub.add_parser("evaluate", help="metrics of a trained generator (DESIGN section 7) -> metrics.json")
+    e.add_argument("path", metavar="RUN_DIR_OR_GENERATOR", help="a run directory or a .keras file")
+    e.add_argument("--n", type=_positive_int, default=None, help="samples (default 2500 in 2D, 10000 images)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--dataset", default=None, help="override run.json (needed for a bare 2D generator)")
+    m = sub.add_parser("compare", help="train every model on one dataset: table.md, runs.csv, samples.png")
+    m.add_argument("--dataset", required=True, help="grid25, ring8 or fashion_mnist")
+    m.add_argument("--seeds", type=_positive_int, default=1, help="seeds 0..N-1 per model")
+    m.add_argument("--out", required=True, help="results directory (runs/ inside; finished runs are skipped)")
+    m.add_argument("--steps", type=_positive_int, default=None, help="2D budget: train steps of every model")
+    m.add_argument("--epochs", type=float, default=None, help="image budget: epochs of every model (may be 0.5)")
+    m.add_argument("--models", nargs="+", default=None, help="a subset (default: all)")
+    m.add_argument("--verbose", type=int, choices=[0, 1, 2], default=0, help="Keras progress per run")
     return parser
 
 
@@ -129,7 +146,54 @@ def train(args):
     return args.out
 
 
-COMMANDS = {"train": (_validate_train, train)}
+def _validate_train_classifier(args):
+    if args.out is not None:
+        _check_out_dir(os.path.dirname(os.path.abspath(args.out)))
+
+
+def train_classifier(args):
+    from keras_gan import metrics
+    return metrics.train_classifier(out_path=args.out or metrics.DEFAULT_PATH, epochs=args.epochs)
+
+
+def _validate_evaluate(args):
+    from keras_gan import compare
+    if not os.path.exists(args.path):
+        raise UsageError(f"{args.path!r} does not exist (expected a run directory or a .keras file)")
+    if args.dataset is not None and args.dataset not in compare.DATASETS:
+        raise UsageError(f"--dataset {args.dataset!r} has no metrics; valid: {', '.join(compare.DATASETS)}")
+
+
+def evaluate(args):
+    from keras_gan import evaluation
+    result = evaluation.evaluate_path(args.path, n=args.n, seed=args.seed, dataset=args.dataset)
+    print(evaluation.format_metrics(result))
+    return result
+
+
+def _validate_compare(args):
+    from keras_gan import compare, data
+    if args.dataset not in compare.DATASETS:
+        raise UsageError(f"unknown --dataset {args.dataset!r}; compare supports {', '.join(compare.DATASETS)}")
+    if args.steps is not None and not data.is_mixture(args.dataset):
+        raise UsageError(f"--steps is the 2D budget; {args.dataset} takes --epochs")
+    if args.epochs is not None and (data.is_mixture(args.dataset) or not args.epochs > 0):
+        raise UsageError("--epochs (> 0) is the image budget; the 2D mixtures take --steps")
+    unknown = [m for m in args.models or () if m not in compare.model_ids(args.dataset)]
+    if unknown:
+        raise UsageError(f"unknown --models {' '.join(unknown)}; valid: {' '.join(compare.model_ids(args.dataset))}")
+    _check_out_dir(args.out)
+
+
+def compare(args):
+    from keras_gan import compare as compare_lib
+    command = compare_lib.command_line(args.dataset, args.seeds, args.out, args.models, args.steps, args.epochs)
+    return compare_lib.compare(args.dataset, args.seeds, args.out, models=args.models, steps=args.steps,
+                               epochs=args.epochs, verbose=args.verbose, command=command)
+
+
+COMMANDS = {"train": (_validate_train, train), "train-classifier": (_validate_train_classifier, train_classifier),
+            "evaluate": (_validate_evaluate, evaluate), "compare": (_validate_compare, compare)}
 
 
 def _import_tensorflow_quietly():

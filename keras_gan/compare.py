@@ -1,0 +1,346 @@
+"""Train every model in the package on one dataset, same architecture and budget, N seeds each,
+and write the results: ``python -m keras_gan compare``.
+
+    python -m keras_gan compare --dataset grid25 --seeds 5 --out results/grid25
+    python -m keras_gan compare --dataset fashion_mnist --seeds 1 --epochs 1 --out results/fashion_mnist
+
+The models: the plain ``GAN`` with each of the 7 losses (``keras_gan.losses.names()``), then WGAN
+(clipping), WGAN-GP, DRAGAN, BEGAN, the conditional GAN and InfoGAN (the labels are the mode index
+of a 2D mixture, the class of an image). Each takes its optimizer, learning rate and ``d_steps``
+from its recipe (``keras_gan.recipes``, the papers' defaults) unless ``MIXTURE_SETTINGS`` /
+``IMAGE_SETTINGS`` below say otherwise; the table records what every model used.
+
+The budget is counted in ``train_step`` calls, i.e. discriminator updates on one real batch each
+(``steps`` for the mixtures, ``epochs`` = passes over the 60k images): a model with
+``d_steps = 5`` makes a fifth as many generator updates on the same data.
+
+``out`` receives ``runs/<model>_seed<k>/`` (``run.json`` with the settings, ``metrics.json``,
+the samples behind the figure, ``generator.keras`` and ``gan.keras``), ``table.md`` (mean and
+standard deviation over seeds), ``runs.csv`` (one row per run) and ``samples.png``. A run whose
+``metrics.json`` exists with the same settings is not trained again, so an interrupted compare
+restarts where it stopped and adding a model or a seed only trains the new runs.
+"""
+
+import csv
+import dataclasses
+import json
+import os
+import shlex
+import time
+
+import numpy as np
+
+from keras_gan import data, evaluation, losses, recipes
+
+__all__ = ["Settings", "MIXTURE_SETTINGS", "IMAGE_SETTINGS", "model_ids", "settings_for", "compare",
+           "train_run", "DATASETS"]
+
+#: Datasets with metrics (the image metrics need the Fashion-MNIST classifier).
+DATASETS = data.MIXTURES + ("fashion_mnist",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """What one model trains with in a compare; None means the recipe's default."""
+    steps: int = None            # mixtures: train_step calls (discriminator updates)
+    epochs: float = None         # images: passes of the discriminator over the training set
+    learning_rate: float = None  # both networks (None: the recipe's, possibly two rates)
+    d_steps: int = None
+    latent_dim: int = None
+    batch_size: int = None
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+#: 2D mixtures: per model, on recipes' MLPs. "*" applies to every model, then the model's own line.
+MIXTURE_SETTINGS = {
+    "*": Settings(steps=10_000, learning_rate=1e-3, latent_dim=2),
+}
+#: Fashion-MNIST: the recipes' paper defaults, one epoch.
+IMAGE_SETTINGS = {
+    "*": Settings(epochs=1.0),
+}
+
+
+def _entries():
+    """model id -> (recipe name, loss or None): the plain GAN under each loss, then the models."""
+    entries = {name: ("gan", name) for name in losses.names()}
+    for name in ("wgan", "wgan_gp", "dragan", "began", "cgan", "infogan"):
+        entries[name] = (name, None)
+    return entries
+
+
+def model_ids(dataset=None):
+    """Every model a compare trains, in table order (those whose recipe exists)."""
+    return tuple(k for k, (recipe, _) in _entries().items() if recipe in recipes.RECIPES)
+
+
+_LABELS = {"wgan": "WGAN (clipping)", "wgan_gp": "WGAN-GP", "dragan": "DRAGAN", "began": "BEGAN",
+           "cgan": "conditional GAN", "infogan": "InfoGAN"}
+
+
+def label(model_id):
+    """The table's name of a model id: "GAN (hinge)", "WGAN-GP", ..."""
+    recipe, loss = _entries()[model_id]
+    return f"GAN ({loss})" if loss else _LABELS.get(model_id, model_id)
+
+
+def settings_for(model_id, dataset, steps=None, epochs=None):
+    """The Settings of ``model_id`` on ``dataset``: the table's, then ``steps``/``epochs``."""
+    table = MIXTURE_SETTINGS if data.is_mixture(dataset) else IMAGE_SETTINGS
+    merged = {}
+    for key in ("*", model_id):
+        if key in table:
+            merged.update({k: v for k, v in dataclasses.asdict(table[key]).items() if v is not None})
+    return Settings(**merged).replace(steps=steps, epochs=epochs)
+
+
+# ----------------------------------------------------------------------------------------------
+# One run
+# ----------------------------------------------------------------------------------------------
+
+def _resolved(model, recipe_name, loss, settings, batch_size, dataset):
+    """The settings a run actually used, as a flat JSON-ready dict."""
+    recipe = recipes.RECIPES[recipe_name]
+    d_lr = settings.learning_rate or recipe.learning_rate
+    g_lr = settings.learning_rate or getattr(recipe, "g_learning_rate", None) or recipe.learning_rate
+    loss_fn = getattr(model, "loss_fn", None)
+    out = {"recipe": recipe_name, "loss": loss or getattr(loss_fn, "name", None) or recipe.model,
+           "optimizer": recipe.optimizer, "d_lr": d_lr, "g_lr": g_lr,
+           "betas": None if recipe.optimizer == "rmsprop" else [recipe.beta_1, recipe.beta_2],
+           "d_steps": int(model.d_steps), "latent_dim": int(model.latent_dim), "batch_size": int(batch_size)}
+    if data.is_mixture(dataset):
+        out["steps"] = int(settings.steps)
+    else:
+        out["epochs"] = float(settings.epochs)
+    return out
+
+
+def _dataset(dataset, batch_size, seed, labels, settings):
+    """(tf.data pipeline, epochs, steps per epoch) for a budget of ``settings``."""
+    if data.is_mixture(dataset):
+        chunks = 10 if settings.steps % 10 == 0 else 1
+        pipeline = data.mixture(dataset).dataset(batch_size, steps_per_epoch=None, seed=seed,
+                                                 with_labels=labels)
+        return pipeline, chunks, settings.steps // chunks
+    pipeline = data.load(dataset, "train", batch_size=batch_size, seed=seed, with_labels=labels)
+    per_epoch = int(pipeline.cardinality())
+    total = max(1, round(settings.epochs * per_epoch))
+    chunks = max(1, min(10, round(settings.epochs * 4)))  # a progress line every ~quarter epoch
+    return pipeline.repeat(), chunks, max(1, total // chunks)
+
+
+def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
+    """Train and evaluate one model; write ``run_dir``/{run,metrics}.json, the samples and the
+    models. Returns the metrics dict (with ``settings`` and timings)."""
+    recipe_name, loss = _entries()[model_id]
+    overrides = {} if settings.d_steps is None else {"d_steps": settings.d_steps}
+    model, batch_size = recipes.build(recipe_name, dataset, loss=loss, seed=seed,
+                                      latent_dim=settings.latent_dim,
+                                      learning_rate=settings.learning_rate, **overrides)
+    batch_size = settings.batch_size or batch_size
+    used = _resolved(model, recipe_name, loss, settings, batch_size, dataset)
+    pipeline, epochs, steps_per_epoch = _dataset(dataset, batch_size, seed,
+                                                 getattr(model, "uses_labels", False), settings)
+    wall, cpu = time.time(), time.process_time()
+    model.fit(pipeline, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=verbose)
+    wall, cpu = time.time() - wall, time.process_time() - cpu
+    result, samples = evaluation.evaluate_model(model, dataset, seed=seed)
+    result.update(model_id=model_id, dataset=dataset, train_seconds=round(wall, 1),
+                  train_cpu_seconds=round(cpu, 1))
+    os.makedirs(run_dir, exist_ok=True)
+    if data.is_mixture(dataset):
+        np.save(os.path.join(run_dir, "samples.npy"), samples.astype(np.float32))
+    else:  # the first 60 (6 rows of 10; a cGAN's columns are its classes), as uint8
+        np.save(os.path.join(run_dir, "samples.npy"), data.to_uint8(samples[:60]))
+    model.generator.save(os.path.join(run_dir, "generator.keras"))
+    model.save(os.path.join(run_dir, "gan.keras"))
+    run = {"model_id": model_id, "model": recipe_name, "loss": loss, "dataset": dataset,
+           "seed": seed, "latent_dim": int(model.latent_dim), "settings": used}
+    with open(os.path.join(run_dir, "run.json"), "w") as f:
+        json.dump(run, f, indent=1)
+    with open(os.path.join(run_dir, "metrics.json"), "w") as f:  # written last: marks it done
+        json.dump(result, f, indent=1)
+    return {**result, "settings": used}
+
+
+def _finished(run_dir, settings, dataset):
+    """The stored result of a finished run with the same settings, else None."""
+    try:
+        with open(os.path.join(run_dir, "run.json")) as f:
+            run = json.load(f)
+        with open(os.path.join(run_dir, "metrics.json")) as f:
+            result = json.load(f)
+    except (OSError, ValueError):
+        return None
+    stored = run.get("settings", {})
+    budget = ("steps", "steps") if data.is_mixture(dataset) else ("epochs", "epochs")
+    same = (stored.get(budget[0]) == getattr(settings, budget[1])
+            and all(getattr(settings, k) in (None, stored.get(k2)) for k, k2 in
+                    (("learning_rate", "d_lr"), ("d_steps", "d_steps"), ("latent_dim", "latent_dim"),
+                     ("batch_size", "batch_size"))))
+    return {**result, "settings": stored} if same else None
+
+
+# ----------------------------------------------------------------------------------------------
+# The whole comparison
+# ----------------------------------------------------------------------------------------------
+
+def compare(dataset, seeds, out, models=None, steps=None, epochs=None, verbose=0, command=None,
+            log=print):
+    """Train ``models`` (default: all) x ``seeds`` on ``dataset`` into ``out``; write the table,
+    CSV and figure. Returns {model_id: [result per seed]}."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; compare supports {', '.join(DATASETS)}")
+    models = list(models or model_ids(dataset))
+    unknown = [m for m in models if m not in model_ids(dataset)]
+    if unknown:
+        raise ValueError(f"unknown model(s) {', '.join(unknown)}; valid: {', '.join(model_ids(dataset))}")
+    jobs = [(m, s) for m in models for s in range(seeds)]
+    results = {m: [] for m in models}
+    start, trained = time.time(), 0
+    for i, (model_id, seed) in enumerate(jobs, 1):
+        settings = settings_for(model_id, dataset, steps, epochs)
+        run_dir = os.path.join(out, "runs", f"{model_id}_seed{seed}")
+        result = _finished(run_dir, settings, dataset)
+        status = "done before, skipped"
+        if result is None:
+            result = train_run(model_id, dataset, seed, settings, run_dir, verbose=verbose)
+            trained += 1
+            status = f"trained in {result['train_seconds']:.0f} s"
+        results[model_id].append(result)
+        elapsed = time.time() - start
+        eta = ""
+        if trained and i < len(jobs):
+            eta = f", about {elapsed / trained * (len(jobs) - i) / 60:.0f} min left"
+        log(f"[{i}/{len(jobs)}] {model_id} seed {seed}: {evaluation.format_metrics(result).splitlines()[0]}"
+            f" ({status}{eta})")
+    wall = time.time() - start
+    write_outputs(dataset, results, out, command=command, wall_seconds=wall, seeds=seeds)
+    log(f"wrote {os.path.join(out, 'table.md')}, runs.csv, samples.png; {trained} runs trained "
+        f"in {wall / 60:.1f} min")
+    return results
+
+
+# ----------------------------------------------------------------------------------------------
+# Outputs: table, CSV, figure
+# ----------------------------------------------------------------------------------------------
+
+MIXTURE_COLUMNS = (("modes", "modes", 1.0, "{:.1f}"), ("high_quality", "high quality %", 100.0, "{:.1f}"),
+                   ("kl", "KL", 1.0, "{:.3f}"))
+IMAGE_COLUMNS = (("frechet_distance", "Frechet distance", 1.0, "{:.2f}"),
+                 ("precision", "precision", 1.0, "{:.3f}"), ("recall", "recall", 1.0, "{:.3f}"),
+                 ("density", "density", 1.0, "{:.3f}"), ("coverage", "coverage", 1.0, "{:.3f}"),
+                 ("classes_covered", "classes", 1.0, "{:.1f}"))
+
+
+def _mean_std(values, fmt):
+    values = np.asarray(values, np.float64)
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return f"{fmt.format(values.mean())} ± {fmt.format(values.std(ddof=1))}"
+
+
+def _settings_text(s):
+    lr = f"{s['d_lr']:g}" if s["d_lr"] == s["g_lr"] else f"D {s['d_lr']:g}, G {s['g_lr']:g}"
+    opt = "RMSprop" if s["optimizer"] == "rmsprop" else "Adam"
+    budget = f"{s['steps']}" if "steps" in s else f"{s['epochs']:g}"
+    return [f"{opt} {lr}", str(s["d_steps"]), budget, str(s["latent_dim"]), str(s["batch_size"])]
+
+
+def table_markdown(dataset, results, command=None, wall_seconds=None):
+    mixture = data.is_mixture(dataset)
+    columns = MIXTURE_COLUMNS if mixture else IMAGE_COLUMNS
+    budget = "steps" if mixture else "epochs"
+    head = (["model", "optimizer, lr", "d_steps", budget, "latent", "batch"] + [c[1] for c in columns]
+            + ["train s (CPU s)", "seeds"])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for model_id, runs in results.items():
+        if not runs:
+            continue
+        cells = [label(model_id)] + _settings_text(runs[0]["settings"])
+        for key, _, scale, fmt in columns:
+            cells.append(_mean_std([scale * r[key] for r in runs], fmt))
+        cells.append(f"{np.mean([r['train_seconds'] for r in runs]):.0f} "
+                     f"({np.mean([r.get('train_cpu_seconds', np.nan) for r in runs]):.0f})")
+        cells.append(str(len(runs)))
+        lines.append("| " + " | ".join(cells) + " |")
+    intro = [f"Results of `compare` on {dataset}: mean ± standard deviation over seeds "
+             f"({evaluation.default_n(dataset)} samples per run, seed k evaluated with seed k)."]
+    if not mixture:
+        floor = next(iter(r for runs in results.values() for r in runs), {}).get("frechet_floor")
+        if floor is not None:
+            intro.append(f"Frechet distance in the Fashion-MNIST classifier's features against the "
+                         f"10,000 test images; train-vs-test floor {floor:.2f}.")
+    if command:
+        intro.append(f"Command: `{command}`" + (f" ({wall_seconds / 60:.1f} min wall time for the runs "
+                                               "this invocation trained)" if wall_seconds else ""))
+    return "\n\n".join(intro) + "\n\n" + "\n".join(lines) + "\n"
+
+
+def write_csv(results, path):
+    rows = []
+    for runs in results.values():
+        for r in runs:
+            row = {k: v for k, v in r.items() if k not in ("settings", "class_histogram", "source")}
+            row.update({f"setting_{k}": v for k, v in r["settings"].items()})
+            if "class_histogram" in r:
+                row["class_histogram"] = " ".join(f"{p:.4f}" for p in r["class_histogram"])
+            rows.append(row)
+    fields = list(dict.fromkeys(k for row in rows for k in row))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def figure(dataset, results, out, path):
+    """One panel per model: its first seed's samples (a scatter over the modes, or 6 x 10 images)."""
+    from keras_gan import plotting
+
+    plt = plotting._plt()
+    mixture = data.mixture(dataset) if data.is_mixture(dataset) else None
+    shown = [(m, runs[0]) for m, runs in results.items() if runs]
+    cols = min(len(shown), 4 if mixture is not None else 3)
+    rows = max(1, -(-len(shown) // cols))
+    size = (3.0, 3.2) if mixture is not None else (3.6, 2.6)
+    fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (model_id, r) in zip(axes.flat, shown):
+        samples = np.load(os.path.join(out, "runs", f"{model_id}_seed{r['seed']}", "samples.npy"))
+        if mixture is not None:
+            ax.axis("on")
+            plotting.scatter_2d(samples, mixture, ax=ax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            title = f"{label(model_id)}\n{r['modes']} modes, {100 * r['high_quality']:.0f}% HQ"
+        else:
+            grid = plotting.grid_array(data.to_float(samples), rows=6)
+            ax.imshow(grid.squeeze(-1), cmap="gray", vmin=0, vmax=1)
+            title = f"{label(model_id)}\nFD {r['frechet_distance']:.1f}, {r['classes_covered']} classes"
+        ax.set_title(title + f" (seed {r['seed']})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80 if mixture is not None else 90)
+    plt.close(fig)
+
+
+def write_outputs(dataset, results, out, command=None, wall_seconds=None, seeds=None):
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(table_markdown(dataset, results, command, wall_seconds))
+    write_csv(results, os.path.join(out, "runs.csv"))
+    figure(dataset, results, out, os.path.join(out, "samples.png"))
+
+
+def command_line(dataset, seeds, out, models=None, steps=None, epochs=None):
+    """The canonical command that reproduces a compare (for the table)."""
+    parts = ["python", "-m", "keras_gan", "compare", "--dataset", dataset, "--seeds", str(seeds), "--out", out]
+    if steps is not None:
+        parts += ["--steps", str(steps)]
+    if epochs is not None:
+        parts += ["--epochs", f"{epochs:g}"]
+    if models:
+        parts += ["--models", *models]
+    return shlex.join(parts)

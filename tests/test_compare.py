@@ -1,0 +1,113 @@
+"""`python -m keras_gan evaluate` and `compare`: files written, values in range, restarts that skip
+finished runs, and one-line errors. Tiny budgets (2D, tens of steps): seconds, not quality."""
+
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_gan import cli, compare, evaluation
+
+MODE_KEYS = {"modes", "high_quality", "kl", "num_modes", "n", "seed"}
+
+
+@pytest.fixture(scope="module")
+def tiny_compare(tmp_path_factory):
+    """A compare of two models, one seed, 30 steps on ring8 (trained once for the module)."""
+    out = tmp_path_factory.mktemp("cmp") / "ring8"
+    assert cli.main(["compare", "--dataset", "ring8", "--seeds", "1", "--steps", "30", "--out", str(out),
+                     "--models", "non_saturating", "wgan_gp"]) == 0
+    return out
+
+
+def test_compare_writes_table_csv_figure(tiny_compare):
+    out = tiny_compare
+    assert {"table.md", "runs.csv", "samples.png", "runs"} <= set(os.listdir(out))
+    assert sorted(os.listdir(out / "runs")) == ["non_saturating_seed0", "wgan_gp_seed0"]
+    table = (out / "table.md").read_text()
+    assert "| GAN (non_saturating) | Adam 0.001 | 1 | 30 |" in table
+    assert "| WGAN-GP | Adam 0.001 | 5 | 30 |" in table
+    assert "python -m keras_gan compare --dataset ring8 --seeds 1" in table
+    with open(out / "runs.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["model_id"] for r in rows] == ["non_saturating", "wgan_gp"]
+    assert {r["setting_steps"] for r in rows} == {"30"} and {r["num_modes"] for r in rows} == {"8"}
+    for r in rows:
+        assert 0 <= int(r["modes"]) <= 8 and 0.0 <= float(r["high_quality"]) <= 1.0
+    assert (out / "samples.png").stat().st_size > 1000
+
+
+def test_restart_skips_finished_runs(tiny_compare, monkeypatch):
+    out = tiny_compare
+    metrics_file = out / "runs" / "wgan_gp_seed0" / "metrics.json"
+    before = metrics_file.stat().st_mtime_ns
+    calls = []
+    real_train_run = compare.train_run
+    monkeypatch.setattr(compare, "train_run", lambda *a, **k: calls.append(a[:3]) or real_train_run(*a, **k))
+    args = ["compare", "--dataset", "ring8", "--seeds", "1", "--out", str(out)]
+    # Same budget: nothing is retrained, the outputs are rewritten from the stored runs.
+    assert cli.main(args + ["--steps", "30", "--models", "non_saturating", "wgan_gp"]) == 0
+    assert calls == [] and metrics_file.stat().st_mtime_ns == before
+    # A new model is trained, the finished ones are not.
+    assert cli.main(args + ["--steps", "30", "--models", "hinge", "wgan_gp"]) == 0
+    assert [c[0] for c in calls] == ["hinge"] and metrics_file.stat().st_mtime_ns == before
+    # A different budget is a different run: it is retrained.
+    assert cli.main(args + ["--steps", "20", "--models", "hinge"]) == 0
+    assert [c[0] for c in calls] == ["hinge", "hinge"]
+    assert json.loads((out / "runs" / "hinge_seed0" / "run.json").read_text())["settings"]["steps"] == 20
+
+
+def test_evaluate_run_dir_writes_metrics_json(tiny_compare, capsys):
+    run_dir = tiny_compare / "runs" / "non_saturating_seed0"
+    os.remove(run_dir / "metrics.json")
+    assert cli.main(["evaluate", str(run_dir), "--seed", "3"]) == 0
+    result = json.loads((run_dir / "metrics.json").read_text())
+    assert MODE_KEYS <= set(result)
+    assert result["dataset"] == "ring8" and result["n"] == 2500 and result["seed"] == 3
+    assert result["num_modes"] == 8 and 0 <= result["modes"] <= 8 and 0.0 <= result["high_quality"] <= 1.0
+    assert np.isfinite(result["kl"]) or result["modes"] == 0
+    assert "ring8: " in capsys.readouterr().out
+
+
+def test_evaluate_bare_generator_needs_the_mixture(tiny_compare, tmp_path, capsys):
+    generator = tiny_compare / "runs" / "wgan_gp_seed0" / "generator.keras"
+    copy = tmp_path / "g.keras"  # no run.json beside it
+    copy.write_bytes(generator.read_bytes())
+    assert cli.main(["evaluate", str(copy), "--n", "500"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--dataset ring8 or --dataset grid25" in err[0]
+    assert cli.main(["evaluate", str(copy), "--n", "500", "--dataset", "ring8"]) == 0
+    assert json.loads((tmp_path / "metrics.json").read_text())["n"] == 500
+
+
+def test_sample_gives_conditional_models_balanced_labels():
+    class Conditional:
+        uses_labels, num_classes = True, 4
+
+        def generate(self, n, labels=None, seed=None):
+            return np.asarray(labels)
+
+    np.testing.assert_array_equal(evaluation.sample(Conditional(), 10), [0, 1, 2, 3, 0, 1, 2, 3, 0, 1])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["compare", "--dataset", "cifar10", "--out", "{tmp}"], "compare supports ring8, grid25, fashion_mnist"),
+    (["compare", "--dataset", "fashion_mnist", "--steps", "5", "--out", "{tmp}"], "--steps is the 2D budget"),
+    (["compare", "--dataset", "grid25", "--epochs", "1", "--out", "{tmp}"], "the 2D mixtures take --steps"),
+    (["compare", "--dataset", "grid25", "--models", "vae", "--out", "{tmp}"], "unknown --models vae; valid:"),
+    (["evaluate", "{tmp}/missing"], "does not exist"),
+    (["evaluate", "{tmp}", "--dataset", "mnist"], "--dataset 'mnist' has no metrics"),
+])
+def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, message):
+    assert cli.main([a.replace("{tmp}", str(tmp_path)) for a in args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and err[0].startswith("keras_gan: error: ")
+
+
+def test_bad_seeds_rejected_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="2"):
+        cli.main(["compare", "--dataset", "ring8", "--seeds", "0", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--seeds: must be >= 1, got 0" in err[0]
