@@ -12,12 +12,19 @@ The image networks are the InfoGAN-style DCGAN used by Lucic et al. 2018
 required with a gradient penalty (WGAN-GP, DRAGAN), which is defined per
 sample. The 2D mixtures use small MLPs. Every builder returns a functional
 ``keras.Model`` that saves and loads with ``safe_mode=True``.
+
+BEGAN's discriminator is an autoencoder (``began_autoencoder``,
+``mlp_autoencoder``); InfoGAN's has a second output, the Q head, on the same
+body (``infogan_discriminator``, ``mlp_infogan_discriminator``). The
+``extra_input_dim`` argument adds a conditioning input (a one-hot label).
 """
 
 import keras
 from keras import layers
 
-__all__ = ["dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator"]
+__all__ = ["dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator",
+           "dcgan_body", "began_autoencoder", "mlp_autoencoder", "infogan_discriminator",
+           "mlp_infogan_discriminator"]
 
 _NORMS = ("batch", "layer", None)
 
@@ -146,3 +153,85 @@ def mlp_discriminator(input_dim=2, units=128, depth=3, name="discriminator", ext
         x = layers.LeakyReLU(0.2)(x)
     out = layers.Dense(1, dtype="float32", name="logit")(x)
     return keras.Model(inputs if extra_input_dim else point, out, name=name)
+
+
+def began_autoencoder(image_shape=(28, 28, 1), width=64, code_dim=64, name="autoencoder"):
+    """BEGAN's discriminator: an autoencoder from images to reconstructions.
+
+    Encoder: conv(width) 4x4/2 - ELU - conv(2 width) 4x4/2 - ELU - FC(code_dim);
+    decoder: FC(2 width * h/4 * w/4) - ELU - deconv(width) 4x4/2 - ELU - deconv(channels) 4x4/2.
+    The mirror image of the DCGAN networks above, with the ELUs, the linear
+    embedding ``h`` and the absence of batch norm of Berthelot et al. 2017
+    (section 3.3). The output is linear, as in the paper: the decoder may
+    overshoot [-1, 1], which the L1 reconstruction error then charges.
+    """
+    _check_image_shape(image_shape)
+    h, w, channels = image_shape
+    image = keras.Input(image_shape, name="image")
+    x = layers.Conv2D(width, 4, strides=2, padding="same", activation="elu", name="enc_conv1")(image)
+    x = layers.Conv2D(2 * width, 4, strides=2, padding="same", activation="elu", name="enc_conv2")(x)
+    x = layers.Flatten()(x)
+    code = layers.Dense(code_dim, name="code")(x)
+    x = layers.Dense(2 * width * (h // 4) * (w // 4), activation="elu", name="dec_fc")(code)
+    x = layers.Reshape((h // 4, w // 4, 2 * width))(x)
+    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", activation="elu", name="dec_deconv1")(x)
+    x = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", name="dec_deconv2")(x)
+    out = layers.Activation("linear", dtype="float32", name="reconstruction")(x)
+    return keras.Model(image, out, name=name)
+
+
+def mlp_autoencoder(input_dim=2, units=128, depth=2, code_dim=8, name="autoencoder"):
+    """BEGAN's discriminator for the 2D mixtures: ``depth`` ELU layers, a linear
+    code of ``code_dim``, ``depth`` ELU layers, a linear reconstruction."""
+    point = keras.Input((input_dim,), name="points")
+    x = point
+    for i in range(depth):
+        x = layers.Dense(units, activation="elu", name=f"enc_fc{i + 1}")(x)
+    x = layers.Dense(code_dim, name="code")(x)
+    for i in range(depth):
+        x = layers.Dense(units, activation="elu", name=f"dec_fc{i + 1}")(x)
+    out = layers.Dense(input_dim, dtype="float32", name="reconstruction")(x)
+    return keras.Model(point, out, name=name)
+
+
+def _q_width(num_categories, num_continuous):
+    width = int(num_categories) + int(num_continuous)
+    if num_categories < 0 or num_continuous < 0 or width < 1:
+        raise ValueError(f"InfoGAN needs at least one latent code: num_categories={num_categories!r}, "
+                         f"num_continuous={num_continuous!r}.")
+    return width
+
+
+def infogan_discriminator(image_shape=(28, 28, 1), num_categories=10, num_continuous=2, width=64,
+                          norm="batch", q_units=128, name="discriminator"):
+    """InfoGAN's discriminator: two outputs on one DCGAN body (``dcgan_body``).
+
+    Outputs ``[logit (B, 1), q (B, num_categories + num_continuous)]``: q holds the
+    categorical logits, then the predicted means of the continuous codes. The Q
+    head is FC(q_units) - norm - lReLU - FC, on the body's FC1024 features
+    (Chen et al. 2016, appendix C.1), so Q and D share every layer but the last two.
+    """
+    q_width = _q_width(num_categories, num_continuous)
+    inputs, features = dcgan_body(image_shape, width, norm)
+    logit = layers.Dense(1, dtype="float32", name="logit")(features)
+    x = layers.Dense(q_units, use_bias=norm is None, name="q_fc")(features)
+    if norm:
+        x = _norm_layer(norm, "q_fc_norm")(x)
+    x = layers.LeakyReLU(0.2)(x)
+    q = layers.Dense(q_width, dtype="float32", name="q")(x)
+    return keras.Model(inputs[0], [logit, q], name=name)
+
+
+def mlp_infogan_discriminator(input_dim=2, num_categories=8, num_continuous=1, units=128, depth=3,
+                              name="discriminator"):
+    """InfoGAN's discriminator for 2D data: ``depth`` shared leaky-ReLU layers, then
+    two outputs ``[logit (B, 1), q (B, num_categories + num_continuous)]``."""
+    q_width = _q_width(num_categories, num_continuous)
+    point = keras.Input((input_dim,), name="points")
+    x = point
+    for i in range(depth):
+        x = layers.Dense(units, name=f"fc{i + 1}")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    logit = layers.Dense(1, dtype="float32", name="logit")(x)
+    q = layers.Dense(q_width, dtype="float32", name="q")(x)
+    return keras.Model(point, [logit, q], name=name)

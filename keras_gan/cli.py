@@ -2,9 +2,11 @@
 
     python -m keras_gan train --model wgan_gp --dataset fashion_mnist --epochs 5 --out runs/wgan_gp
     python -m keras_gan train --model gan --loss least_squares --dataset grid25 --epochs 20 --out runs/ls
+    python -m keras_gan train --model cgan --dataset fashion_mnist --epochs 2 --out runs/cgan
 
 A run directory receives ``samples.png`` (an image grid, or a scatter plot over
-the true modes for 2D data), ``history.json`` (epoch means of every metric),
+the true modes for 2D data; one row per class for ``cgan``, one row per
+categorical code value for ``infogan``), ``history.json`` (epoch means of every metric),
 ``generator.keras`` (the generator alone), ``gan.keras`` (the whole model, to
 resume or inspect) and ``run.json`` (the arguments). Bad arguments exit with
 status 2 and one line on stderr.
@@ -43,8 +45,10 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train one model and write samples.png, history.json, generator.keras")
-    t.add_argument("--model", default="gan", help="gan, wgan, wgan_gp, dragan, ... (default gan)")
-    t.add_argument("--loss", default=None, help="loss for --model gan (default non_saturating)")
+    t.add_argument("--model", default="gan",
+                   help="gan, wgan, wgan_gp, dragan, began, cgan, infogan (default gan)")
+    t.add_argument("--loss", default=None,
+                   help="loss for --model gan, cgan or infogan (default non_saturating)")
     t.add_argument("--dataset", default="fashion_mnist", help="fashion_mnist, mnist, cifar10, ring8, grid25")
     t.add_argument("--epochs", type=_positive_int, default=5)
     t.add_argument("--out", required=True, help="run directory (created)")
@@ -95,8 +99,9 @@ def _validate_train(args):
     if args.loss is not None:
         if args.loss not in losses.names():
             raise UsageError(f"unknown --loss {args.loss!r}; valid losses: {', '.join(losses.names())}")
-        if args.model != "gan":
-            raise UsageError(f"--loss applies to --model gan only; {args.model} fixes its own loss")
+        if args.model not in recipes.LOSS_MODELS:
+            raise UsageError(f"--loss applies to --model {', '.join(recipes.LOSS_MODELS)} only; "
+                             f"{args.model} fixes its own loss")
     valid = data.IMAGE_DATASETS + data.MIXTURES
     if args.dataset not in valid:
         raise UsageError(f"unknown --dataset {args.dataset!r}; valid datasets: {', '.join(valid)}")
@@ -114,10 +119,12 @@ def train(args):
                                       jit_compile=jit)
     batch_size = args.batch_size or batch_size
     mixture = data.mixture(args.dataset) if data.is_mixture(args.dataset) else None
+    labels = model.uses_labels  # (images, labels) batches for conditional models
     if mixture is not None:
-        dataset = mixture.dataset(batch_size, steps_per_epoch=args.steps_per_epoch or 100, seed=args.seed)
+        dataset = mixture.dataset(batch_size, steps_per_epoch=args.steps_per_epoch or 100, seed=args.seed,
+                                  with_labels=labels)
     else:
-        dataset = data.load(args.dataset, "train", batch_size=batch_size, seed=args.seed)
+        dataset = data.load(args.dataset, "train", batch_size=batch_size, seed=args.seed, with_labels=labels)
         if args.steps_per_epoch:
             dataset = dataset.take(args.steps_per_epoch)
     history_path = os.path.join(args.out, "history.json")
@@ -134,7 +141,9 @@ def train(args):
                                   title=f"{args.model} on {args.dataset}", path=samples_path)
         plotting._plt().close(fig)
     else:
-        plotting.save_image_grid(model.generate(64, seed=args.seed), samples_path,
+        images, rows, row_labels = model.grid_samples(seed=args.seed,
+                                                      class_names=data.CLASS_NAMES.get(args.dataset))
+        plotting.save_image_grid(images, samples_path, rows=rows, row_labels=row_labels,
                                  title=f"{args.model} on {args.dataset}, {args.epochs} epochs")
     model.generator.save(os.path.join(args.out, "generator.keras"))
     model.save(os.path.join(args.out, "gan.keras"))

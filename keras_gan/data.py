@@ -30,6 +30,14 @@ import numpy as np
 IMAGE_DATASETS = ("fashion_mnist", "mnist", "cifar10")
 MIXTURES = ("ring8", "grid25")
 SPLITS = ("train", "test")
+#: Class names of the image sets, in label order.
+CLASS_NAMES = {
+    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                      "Sneaker", "Bag", "Ankle boot"),
+    "mnist": tuple(str(d) for d in range(10)),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+                "truck"),
+}
 SOURCES = ("auto", "idx", "tfds")
 
 #: Where Debian's ``dataset-fashion-mnist`` package installs the four gzipped IDX files.

@@ -12,10 +12,12 @@ Subclasses change only what differs, through small hooks:
     unpack_batch(data)                      -> (real, condition)
     sample_latent(batch_size, condition)    -> latent (what ``generate`` also draws)
     generator_inputs(latent, condition)     -> what the generator network is called on
-    discriminate(images, condition, training) -> raw discriminator output
+    discriminate(images, condition, training) -> discriminator output (what the losses see)
+    adversarial_output(output)              -> the raw (B, 1) part a penalty differentiates
     discriminator_losses(...), generator_losses(...) -> (total, {metric: value})
-    after_discriminator_step(logs)          -> e.g. weight clipping, BEGAN's k
+    after_discriminator_step(logs)          -> e.g. weight clipping, BEGAN's k (may add to logs)
     tracked_metric_names()                  -> progress-bar columns
+    grid_samples(seed, per_row)             -> the images of samples.png (rows per class...)
 """
 
 import warnings
@@ -68,6 +70,9 @@ class GAN(keras.Model):
         seed: seed of the ``SeedGenerator`` that draws latents and penalty
             coefficients during training.
     """
+
+    #: True for models that train on (inputs, labels) batches (ConditionalGAN).
+    uses_labels = False
 
     def __init__(self, generator, discriminator, latent_dim, loss="non_saturating", penalty=None,
                  penalty_weight=10.0, d_steps=1, dragan_c=0.5, seed=None, **kwargs):
@@ -187,13 +192,18 @@ class GAN(keras.Model):
     def discriminate(self, images, condition=None, training=False):
         return self.discriminator(images, training=training)
 
+    def adversarial_output(self, output):
+        """The raw (B, 1) adversarial output inside what ``discriminate`` returns: all of it,
+        unless the discriminator has extra heads (InfoGAN's Q). Penalties differentiate this."""
+        return output
+
     def compute_penalty(self, real, fake, condition=None):
         """The unweighted penalty term, or None without a penalty."""
         if self.penalty is None:
             return None
 
         def critic(x):
-            return self.discriminate(x, condition, training=True)
+            return self.adversarial_output(self.discriminate(x, condition, training=True))
 
         fn = penalties_lib.get(self.penalty)[1]
         if self.penalty == "gradient_penalty":
@@ -305,6 +315,11 @@ class GAN(keras.Model):
     def generate(self, n, seed=None, batch_size=256):
         """``n`` samples as a numpy array, in the data's value range ([-1, 1] for images)."""
         return self._run_generator(self.latent_numpy(int(n), seed), batch_size)
+
+    def grid_samples(self, seed=None, per_row=8, class_names=None):
+        """Samples for a figure: (images, rows, row_labels). A per_row x per_row grid here;
+        conditional models give one row per class (labelled with ``class_names``)."""
+        return self.generate(per_row * per_row, seed=seed), per_row, None
 
     def _run_generator(self, inputs, batch_size=256):
         inputs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)

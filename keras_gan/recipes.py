@@ -28,16 +28,19 @@ class Recipe:
     beta_2: float = 0.999
     kwargs: tuple = ()             # extra constructor arguments, as (key, value) pairs
     note: str = ""
+    g_learning_rate: float = None  # the generator's, where the paper gives it its own
 
     def optimizers(self, learning_rate=None):
-        lr = learning_rate or self.learning_rate
+        """(d_optimizer, g_optimizer); ``learning_rate`` overrides both rates."""
+        d_lr = learning_rate or self.learning_rate
+        g_lr = learning_rate or self.g_learning_rate or self.learning_rate
 
-        def make():
+        def make(lr):
             if self.optimizer == "rmsprop":
                 return keras.optimizers.RMSprop(lr)
             return keras.optimizers.Adam(lr, beta_1=self.beta_1, beta_2=self.beta_2)
 
-        return make(), make()
+        return make(d_lr), make(g_lr)
 
 
 RECIPES = {
@@ -51,7 +54,25 @@ RECIPES = {
     "dragan": Recipe("DRAGAN", d_norm=None, learning_rate=1e-4, beta_1=0.5, beta_2=0.9,
                      kwargs=(("penalty_weight", 10.0), ("c", 0.5)),
                      note="Kodali 2017: Adam(1e-4, 0.5, 0.9), lambda 10, c 0.5, no BN"),
+    "began": Recipe("BEGAN", d_norm=None, learning_rate=1e-4, beta_1=0.5, beta_2=0.999,
+                    kwargs=(("gamma", 0.5), ("lambda_k", 1e-3)),
+                    note="Berthelot 2017: Adam(1e-4) (paper: 5e-5..1e-4, halved when M stalls; betas "
+                         "unstated, 0.5/0.999 here), gamma 0.5, lambda_k 1e-3, k0 0, ELU autoencoder"),
+    "cgan": Recipe("ConditionalGAN",
+                   note="Mirza 2014 on the DCGAN networks: Adam(2e-4, 0.5), non-saturating loss, "
+                        "one-hot label into G and D"),
+    "infogan": Recipe("InfoGAN", learning_rate=2e-4, g_learning_rate=1e-3,
+                      kwargs=(("categorical_weight", 1.0), ("continuous_weight", 0.1)),
+                      note="Chen 2016: Adam D 2e-4, G 1e-3, beta_1 0.5; Cat(classes) + 2 x U(-1, 1), "
+                           "lambda_cat 1, lambda_cont 0.1; Q head on D's body"),
 }
+
+#: Models that take an adversarial ``loss`` (``--loss``); the others fix their own.
+LOSS_MODELS = ("gan", "cgan", "infogan")
+#: Models whose networks take codes or labels sized by the dataset's classes.
+_CLASS_ARGUMENT = {"ConditionalGAN": "num_classes", "InfoGAN": "num_categories"}
+#: InfoGAN's continuous codes (Chen 2016 uses 2 on MNIST).
+NUM_CONTINUOUS = 2
 
 #: Latent size and batch size per kind of data.
 IMAGE_LATENT_DIM, IMAGE_BATCH = 64, 64
@@ -74,9 +95,33 @@ def _check(name, dataset):
                          f"{', '.join(data.IMAGE_DATASETS + data.MIXTURES)}.")
 
 
+def num_classes(dataset):
+    """Classes of a dataset: 10 for the image sets, the number of modes of a mixture
+    (its mode index is the class of ``Mixture.dataset(with_labels=True)``)."""
+    return data.mixture(dataset).num_modes if data.is_mixture(dataset) else 10
+
+
 def networks(recipe, dataset, latent_dim, extra_input_dim=0):
-    """(generator, discriminator) for a recipe on a dataset."""
-    if data.is_mixture(dataset):
+    """(generator, discriminator) for a recipe on a dataset: the DCGAN (or MLP) pair,
+    an autoencoder for BEGAN, a label input for ConditionalGAN, a Q head for InfoGAN."""
+    mixture = data.is_mixture(dataset)
+    if recipe.model == "BEGAN":
+        if mixture:
+            return architectures.mlp_generator(latent_dim, 2), architectures.mlp_autoencoder(2)
+        shape = image_shape(dataset)
+        return architectures.dcgan_generator(latent_dim, shape), architectures.began_autoencoder(shape)
+    if recipe.model == "ConditionalGAN":
+        extra_input_dim = num_classes(dataset)
+    if recipe.model == "InfoGAN":
+        k = num_classes(dataset)
+        codes = latent_dim + k + NUM_CONTINUOUS
+        if mixture:
+            return (architectures.mlp_generator(codes, 2),
+                    architectures.mlp_infogan_discriminator(2, k, NUM_CONTINUOUS))
+        shape = image_shape(dataset)
+        return (architectures.dcgan_generator(codes, shape),
+                architectures.infogan_discriminator(shape, k, NUM_CONTINUOUS, norm=recipe.d_norm))
+    if mixture:
         return (architectures.mlp_generator(latent_dim, 2, extra_input_dim=extra_input_dim),
                 architectures.mlp_discriminator(2, extra_input_dim=extra_input_dim))
     shape = image_shape(dataset)
@@ -89,7 +134,7 @@ def build(name, dataset="fashion_mnist", loss=None, seed=0, latent_dim=None, lea
     """A compiled model following the recipe ``name`` on ``dataset``.
 
     Returns (model, batch_size). ``loss`` is only used by models that take one
-    (``gan``); ``overrides`` replace constructor arguments (e.g. d_steps=1).
+    (``LOSS_MODELS``); ``overrides`` replace constructor arguments (e.g. d_steps=1).
     """
     import keras_gan
 
@@ -100,9 +145,14 @@ def build(name, dataset="fashion_mnist", loss=None, seed=0, latent_dim=None, lea
     keras.utils.set_random_seed(seed)
     generator, discriminator = networks(recipe, dataset, latent_dim)
     kwargs = dict(recipe.kwargs)
+    if recipe.model in _CLASS_ARGUMENT:
+        kwargs[_CLASS_ARGUMENT[recipe.model]] = num_classes(dataset)
+    if recipe.model == "InfoGAN":
+        kwargs["num_continuous"] = NUM_CONTINUOUS
     if loss is not None:
-        if name != "gan":
-            raise ValueError(f"--loss only applies to --model gan; {name} has its own loss.")
+        if name not in LOSS_MODELS:
+            raise ValueError(f"--loss only applies to --model {', '.join(LOSS_MODELS)}; "
+                             f"{name} has its own loss.")
         kwargs["loss"] = losses.get(loss)
     kwargs.update(overrides)
     cls = getattr(keras_gan, recipe.model)

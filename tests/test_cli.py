@@ -43,7 +43,7 @@ def test_train_fashion_mnist_gan_with_loss(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--model", "vae"], "unknown --model 'vae'; valid models: gan, wgan"),
     (["--loss", "l2"], "unknown --loss 'l2'; valid losses: minimax"),
-    (["--model", "wgan", "--loss", "hinge"], "--loss applies to --model gan only"),
+    (["--model", "wgan", "--loss", "hinge"], "--loss applies to --model gan, cgan, infogan only"),
     (["--dataset", "imagenet"], "unknown --dataset 'imagenet'; valid datasets: fashion_mnist"),
     (["--epochs", "0"], "argument --epochs: must be >= 1, got 0"),
 ])
