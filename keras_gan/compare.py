@@ -28,6 +28,7 @@ import os
 import shlex
 import time
 
+import keras
 import numpy as np
 
 from keras_gan import data, evaluation, losses, recipes
@@ -35,6 +36,8 @@ from keras_gan import data, evaluation, losses, recipes
 __all__ = ["Settings", "MIXTURE_SETTINGS", "IMAGE_SETTINGS", "model_ids", "settings_for", "compare",
            "train_run", "DATASETS"]
 
+#: train_step calls per tf.function call for the tiny 2D models (Keras's steps_per_execution).
+MIXTURE_STEPS_PER_EXECUTION = 50
 #: Datasets with metrics (the image metrics need the Fashion-MNIST classifier).
 DATASETS = data.MIXTURES + ("fashion_mnist",)
 
@@ -48,14 +51,25 @@ class Settings:
     d_steps: int = None
     latent_dim: int = None
     batch_size: int = None
+    lr_decay: str = None         # "linear": both learning rates fall linearly to 0 over the budget
+    overrides: tuple = ()        # other constructor arguments, (key, value) pairs: (("gp_weight", 0.1),)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-#: 2D mixtures: per model, on recipes' MLPs. "*" applies to every model, then the model's own line.
+#: 2D mixtures, on the recipes' MLPs (3 x 128 units): "*" applies to every model, then the model's
+#: own line. Every model gets the same budget (5,000 steps of batch 256) and Adam (RMSprop for
+#: WGAN) at 1e-3 falling linearly to 0: at the image learning rates (1e-4 to 2e-4, 5e-5 for WGAN)
+#: 5,000 steps leave the 2D models far from converged, and without the decay the last iterates
+#: jitter by more than the modes' 3-sigma radius (cGAN on grid25: 90% high quality at a constant
+#: 1e-3, 99% with the decay). Latent size 2, as in PacGAN's 2D experiments. The penalties use
+#: weight 0.1, as the WGAN-GP authors' toy code does ("smaller lambda seems to help for toy
+#: tasks"); at the image weight 10 WGAN-GP and DRAGAN collapse on ring8.
 MIXTURE_SETTINGS = {
-    "*": Settings(steps=10_000, learning_rate=1e-3, latent_dim=2),
+    "*": Settings(steps=5_000, learning_rate=1e-3, latent_dim=2, lr_decay="linear"),
+    "wgan_gp": Settings(overrides=(("gp_weight", 0.1),)),
+    "dragan": Settings(overrides=(("penalty_weight", 0.1),)),
 }
 #: Fashion-MNIST: the recipes' paper defaults, one epoch.
 IMAGE_SETTINGS = {
@@ -109,12 +123,34 @@ def _resolved(model, recipe_name, loss, settings, batch_size, dataset):
     out = {"recipe": recipe_name, "loss": loss or getattr(loss_fn, "name", None) or recipe.model,
            "optimizer": recipe.optimizer, "d_lr": d_lr, "g_lr": g_lr,
            "betas": None if recipe.optimizer == "rmsprop" else [recipe.beta_1, recipe.beta_2],
-           "d_steps": int(model.d_steps), "latent_dim": int(model.latent_dim), "batch_size": int(batch_size)}
+           "d_steps": int(model.d_steps), "latent_dim": int(model.latent_dim), "batch_size": int(batch_size),
+           "lr_decay": settings.lr_decay, "overrides": dict(settings.overrides)}
     if data.is_mixture(dataset):
         out["steps"] = int(settings.steps)
     else:
         out["epochs"] = float(settings.epochs)
     return out
+
+
+class LinearDecay(keras.callbacks.Callback):
+    """Both optimizers' learning rates fall linearly from their initial values to 0 over
+    ``total_steps`` train_step calls (as in the WGAN-GP authors' code), set before each batch
+    (each execution, with ``steps_per_execution``) from the model's step counter."""
+
+    def __init__(self, total_steps):
+        super().__init__()
+        self.total_steps = int(total_steps)
+
+    def _optimizers(self):
+        return self.model.d_optimizer, self.model.g_optimizer
+
+    def on_train_begin(self, logs=None):
+        self.initial = [float(o.learning_rate) for o in self._optimizers()]
+
+    def on_train_batch_begin(self, batch, logs=None):
+        left = max(0.0, 1.0 - float(self.model.d_step_count.numpy()) / self.total_steps)
+        for optimizer, lr in zip(self._optimizers(), self.initial):
+            optimizer.learning_rate = lr * left
 
 
 def _dataset(dataset, batch_size, seed, labels, settings):
@@ -135,7 +171,9 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
     """Train and evaluate one model; write ``run_dir``/{run,metrics}.json, the samples and the
     models. Returns the metrics dict (with ``settings`` and timings)."""
     recipe_name, loss = _entries()[model_id]
-    overrides = {} if settings.d_steps is None else {"d_steps": settings.d_steps}
+    overrides = dict(settings.overrides)
+    if settings.d_steps is not None:
+        overrides["d_steps"] = settings.d_steps
     model, batch_size = recipes.build(recipe_name, dataset, loss=loss, seed=seed,
                                       latent_dim=settings.latent_dim,
                                       learning_rate=settings.learning_rate, **overrides)
@@ -143,8 +181,17 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
     used = _resolved(model, recipe_name, loss, settings, batch_size, dataset)
     pipeline, epochs, steps_per_epoch = _dataset(dataset, batch_size, seed,
                                                  getattr(model, "uses_labels", False), settings)
+    if data.is_mixture(dataset) and steps_per_epoch % MIXTURE_STEPS_PER_EXECUTION == 0:
+        # What compile(steps_per_execution=...) sets: several tiny 2D steps per tf.function call
+        # halve the wall time; the steps themselves are unchanged.
+        model.steps_per_execution = MIXTURE_STEPS_PER_EXECUTION
+    callbacks = []
+    if settings.lr_decay == "linear":
+        callbacks.append(LinearDecay(epochs * steps_per_epoch))
+    elif settings.lr_decay is not None:
+        raise ValueError(f"unknown lr_decay {settings.lr_decay!r}; valid: 'linear' or None")
     wall, cpu = time.time(), time.process_time()
-    model.fit(pipeline, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=verbose)
+    model.fit(pipeline, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=verbose, callbacks=callbacks)
     wall, cpu = time.time() - wall, time.process_time() - cpu
     result, samples = evaluation.evaluate_model(model, dataset, seed=seed)
     result.update(model_id=model_id, dataset=dataset, train_seconds=round(wall, 1),
@@ -179,7 +226,9 @@ def _finished(run_dir, settings, dataset):
     same = (stored.get(budget[0]) == getattr(settings, budget[1])
             and all(getattr(settings, k) in (None, stored.get(k2)) for k, k2 in
                     (("learning_rate", "d_lr"), ("d_steps", "d_steps"), ("latent_dim", "latent_dim"),
-                     ("batch_size", "batch_size"))))
+                     ("batch_size", "batch_size")))
+            and stored.get("lr_decay") == settings.lr_decay
+            and stored.get("overrides", {}) == dict(settings.overrides))
     return {**result, "settings": stored} if same else None
 
 
@@ -236,24 +285,33 @@ IMAGE_COLUMNS = (("frechet_distance", "Frechet distance", 1.0, "{:.2f}"),
 
 
 def _mean_std(values, fmt):
+    """"mean ± sample std" over the finite values; "n/a" if none (e.g. KL with no mode hit), and
+    "(k of n)" when some runs had no value."""
     values = np.asarray(values, np.float64)
-    if len(values) == 1:
-        return fmt.format(values[0])
-    return f"{fmt.format(values.mean())} ± {fmt.format(values.std(ddof=1))}"
+    finite = values[np.isfinite(values)]
+    if len(finite) == 0:
+        return "n/a"
+    text = fmt.format(finite[0]) if len(finite) == 1 else \
+        f"{fmt.format(finite.mean())} ± {fmt.format(finite.std(ddof=1))}"
+    return text if len(finite) == len(values) else f"{text} ({len(finite)} of {len(values)})"
 
 
 def _settings_text(s):
     lr = f"{s['d_lr']:g}" if s["d_lr"] == s["g_lr"] else f"D {s['d_lr']:g}, G {s['g_lr']:g}"
     opt = "RMSprop" if s["optimizer"] == "rmsprop" else "Adam"
+    if s.get("lr_decay"):
+        lr += f" → 0 ({s['lr_decay']})"
     budget = f"{s['steps']}" if "steps" in s else f"{s['epochs']:g}"
-    return [f"{opt} {lr}", str(s["d_steps"]), budget, str(s["latent_dim"]), str(s["batch_size"])]
+    lr = f"{opt} {lr}" + "".join(f", {k} {v:g}" if isinstance(v, float) else f", {k} {v}"
+                                 for k, v in s.get("overrides", {}).items())
+    return [lr, str(s["d_steps"]), budget, str(s["latent_dim"]), str(s["batch_size"])]
 
 
 def table_markdown(dataset, results, command=None, wall_seconds=None):
     mixture = data.is_mixture(dataset)
     columns = MIXTURE_COLUMNS if mixture else IMAGE_COLUMNS
     budget = "steps" if mixture else "epochs"
-    head = (["model", "optimizer, lr", "d_steps", budget, "latent", "batch"] + [c[1] for c in columns]
+    head = (["model", "optimizer, lr (, changed defaults)", "d_steps", budget, "latent", "batch"] + [c[1] for c in columns]
             + ["train s (CPU s)", "seeds"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for model_id, runs in results.items():

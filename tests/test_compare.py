@@ -27,8 +27,8 @@ def test_compare_writes_table_csv_figure(tiny_compare):
     assert {"table.md", "runs.csv", "samples.png", "runs"} <= set(os.listdir(out))
     assert sorted(os.listdir(out / "runs")) == ["non_saturating_seed0", "wgan_gp_seed0"]
     table = (out / "table.md").read_text()
-    assert "| GAN (non_saturating) | Adam 0.001 | 1 | 30 |" in table
-    assert "| WGAN-GP | Adam 0.001 | 5 | 30 |" in table
+    assert "| GAN (non_saturating) | Adam 0.001 → 0 (linear) | 1 | 30 | 2 | 256 |" in table
+    assert "| WGAN-GP | Adam 0.001 → 0 (linear), gp_weight 0.1 | 5 | 30 | 2 | 256 |" in table
     assert "python -m keras_gan compare --dataset ring8 --seeds 1" in table
     with open(out / "runs.csv") as f:
         rows = list(csv.DictReader(f))
@@ -80,6 +80,41 @@ def test_evaluate_bare_generator_needs_the_mixture(tiny_compare, tmp_path, capsy
     assert len(err) == 1 and "--dataset ring8 or --dataset grid25" in err[0]
     assert cli.main(["evaluate", str(copy), "--n", "500", "--dataset", "ring8"]) == 0
     assert json.loads((tmp_path / "metrics.json").read_text())["n"] == 500
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"), reason="needs dataset-fashion-mnist")
+def test_evaluate_image_generator_keys_and_ranges(tmp_path, monkeypatch):
+    # The plumbing, not the reference: 300 test images stand in for the 10,000 (whose features,
+    # and the train-vs-test floor, take ~20 s on a busy CPU).
+    from keras_gan import architectures, data, metrics
+    test_images = data.to_float(data.load_arrays("fashion_mnist", "test")[0][:300])
+    monkeypatch.setattr(metrics, "_test_features", lambda: metrics.features(test_images))
+    monkeypatch.setattr(metrics, "frechet_floor", lambda: 1.5)
+    path = tmp_path / "generator.keras"
+    architectures.dcgan_generator(64).save(path)
+    assert cli.main(["evaluate", str(path), "--n", "100"]) == 0
+    result = json.loads((tmp_path / "metrics.json").read_text())
+    assert {"frechet_distance", "frechet_floor", "precision", "recall", "density", "coverage",
+            "class_histogram", "classes_covered", "n", "seed", "dataset"} <= set(result)
+    assert result["dataset"] == "fashion_mnist" and result["n"] == 100 and result["frechet_floor"] == 1.5
+    assert result["frechet_distance"] > 0 and len(result["class_histogram"]) == 10
+    np.testing.assert_allclose(sum(result["class_histogram"]), 1.0)
+    for key in ("precision", "recall", "coverage"):
+        assert 0.0 <= result[key] <= 1.0
+    assert 1 <= result["classes_covered"] <= 10
+
+
+def test_linear_decay_reaches_zero_at_the_end_of_the_budget():
+    from keras_gan import data, recipes
+    model, _ = recipes.build("wgan_gp", "ring8", seed=0, learning_rate=1e-3, latent_dim=2)
+    seen = []
+    decay = compare.LinearDecay(20)
+    record = type("Record", (compare.keras.callbacks.Callback,), {"on_train_batch_begin": lambda self, b, logs=None:
+                  seen.append((float(model.d_optimizer.learning_rate), float(model.g_optimizer.learning_rate)))})()
+    model.fit(data.mixture("ring8").dataset(64, steps_per_epoch=None, seed=0), epochs=2, steps_per_epoch=10,
+              callbacks=[decay, record], verbose=0)
+    expected = 1e-3 * (1 - np.arange(20) / 20)  # set before step k (k = 0..19) from the step counter
+    np.testing.assert_allclose(np.array(seen), np.stack([expected, expected], 1), rtol=1e-5)
 
 
 def test_sample_gives_conditional_models_balanced_labels():
