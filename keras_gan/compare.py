@@ -267,6 +267,7 @@ def compare(dataset, seeds, out, models=None, steps=None, epochs=None, verbose=0
             f" ({status}{eta})")
     wall = time.time() - start
     write_outputs(dataset, results, out, command=command, wall_seconds=wall, seeds=seeds)
+    log("\n" + table_rows(dataset, results))
     log(f"wrote {os.path.join(out, 'table.md')}, runs.csv, samples.png; {trained} runs trained "
         f"in {wall / 60:.1f} min")
     return results
@@ -307,12 +308,13 @@ def _settings_text(s):
     return [lr, str(s["d_steps"]), budget, str(s["latent_dim"]), str(s["batch_size"])]
 
 
-def table_markdown(dataset, results, command=None, wall_seconds=None):
+def table_rows(dataset, results):
+    """The markdown table alone: one row per model, mean ± std over its runs."""
     mixture = data.is_mixture(dataset)
     columns = MIXTURE_COLUMNS if mixture else IMAGE_COLUMNS
     budget = "steps" if mixture else "epochs"
-    head = (["model", "optimizer, lr (, changed defaults)", "d_steps", budget, "latent", "batch"] + [c[1] for c in columns]
-            + ["train s (CPU s)", "seeds"])
+    head = (["model", "optimizer, lr (, changed defaults)", "d_steps", budget, "latent", "batch"]
+            + [c[1] for c in columns] + ["train s (CPU s)", "seeds"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for model_id, runs in results.items():
         if not runs:
@@ -324,6 +326,12 @@ def table_markdown(dataset, results, command=None, wall_seconds=None):
                      f"({np.mean([r.get('train_cpu_seconds', np.nan) for r in runs]):.0f})")
         cells.append(str(len(runs)))
         lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def table_markdown(dataset, results, command=None, wall_seconds=None):
+    """The table with a few lines on how it was made (what ``table.md`` holds)."""
+    mixture = data.is_mixture(dataset)
     intro = [f"Results of `compare` on {dataset}: mean ± standard deviation over seeds "
              f"({evaluation.default_n(dataset)} samples per run, seed k evaluated with seed k)."]
     if not mixture:
@@ -334,7 +342,7 @@ def table_markdown(dataset, results, command=None, wall_seconds=None):
     if command:
         intro.append(f"Command: `{command}`" + (f" ({wall_seconds / 60:.1f} min wall time for the runs "
                                                "this invocation trained)" if wall_seconds else ""))
-    return "\n\n".join(intro) + "\n\n" + "\n".join(lines) + "\n"
+    return "\n\n".join(intro) + "\n\n" + table_rows(dataset, results)
 
 
 def write_csv(results, path):
@@ -394,7 +402,8 @@ def write_outputs(dataset, results, out, command=None, wall_seconds=None, seeds=
 
 def command_line(dataset, seeds, out, models=None, steps=None, epochs=None):
     """The canonical command that reproduces a compare (for the table)."""
-    parts = ["python", "-m", "keras_gan", "compare", "--dataset", dataset, "--seeds", str(seeds), "--out", out]
+    parts = ["python", "-m", "keras_gan", "compare", "--dataset", dataset, "--seeds", str(seeds),
+             "--out", out]
     if steps is not None:
         parts += ["--steps", str(steps)]
     if epochs is not None:

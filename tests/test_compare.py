@@ -82,7 +82,8 @@ def test_evaluate_bare_generator_needs_the_mixture(tiny_compare, tmp_path, capsy
     assert json.loads((tmp_path / "metrics.json").read_text())["n"] == 500
 
 
-@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"), reason="needs dataset-fashion-mnist")
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"),
+                    reason="needs dataset-fashion-mnist")
 def test_evaluate_image_generator_keys_and_ranges(tmp_path, monkeypatch):
     # The plumbing, not the reference: 300 test images stand in for the 10,000 (whose features,
     # and the train-vs-test floor, take ~20 s on a busy CPU).
@@ -108,13 +109,26 @@ def test_linear_decay_reaches_zero_at_the_end_of_the_budget():
     from keras_gan import data, recipes
     model, _ = recipes.build("wgan_gp", "ring8", seed=0, learning_rate=1e-3, latent_dim=2)
     seen = []
-    decay = compare.LinearDecay(20)
-    record = type("Record", (compare.keras.callbacks.Callback,), {"on_train_batch_begin": lambda self, b, logs=None:
-                  seen.append((float(model.d_optimizer.learning_rate), float(model.g_optimizer.learning_rate)))})()
+
+    class Record(compare.keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            seen.append((float(model.d_optimizer.learning_rate), float(model.g_optimizer.learning_rate)))
+
+    decay, record = compare.LinearDecay(20), Record()
     model.fit(data.mixture("ring8").dataset(64, steps_per_epoch=None, seed=0), epochs=2, steps_per_epoch=10,
               callbacks=[decay, record], verbose=0)
     expected = 1e-3 * (1 - np.arange(20) / 20)  # set before step k (k = 0..19) from the step counter
     np.testing.assert_allclose(np.array(seen), np.stack([expected, expected], 1), rtol=1e-5)
+
+
+def test_train_classifier_command_passes_its_arguments(tmp_path, monkeypatch):
+    from keras_gan import metrics
+    calls = []
+    monkeypatch.setattr(metrics, "train_classifier", lambda **kw: calls.append(kw) or 0.9)
+    assert cli.main(["train-classifier", "--out", str(tmp_path / "c.keras"), "--epochs", "2"]) == 0
+    assert cli.main(["train-classifier"]) == 0
+    assert calls == [{"out_path": str(tmp_path / "c.keras"), "epochs": 2},
+                     {"out_path": metrics.DEFAULT_PATH, "epochs": 8}]
 
 
 def test_sample_gives_conditional_models_balanced_labels():
