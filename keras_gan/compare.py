@@ -322,7 +322,7 @@ def table_rows(dataset, results):
         cells = [label(model_id)] + _settings_text(runs[0]["settings"])
         for key, _, scale, fmt in columns:
             cells.append(_mean_std([scale * r[key] for r in runs], fmt))
-        cells.append(f"{np.mean([r['train_seconds'] for r in runs]):.0f} "
+        cells.append(f"{np.mean([r.get('train_seconds', np.nan) for r in runs]):.0f} "
                      f"({np.mean([r.get('train_cpu_seconds', np.nan) for r in runs]):.0f})")
         cells.append(str(len(runs)))
         lines.append("| " + " | ".join(cells) + " |")

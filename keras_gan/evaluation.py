@@ -134,8 +134,13 @@ def evaluate_path(path, n=None, seed=0, dataset=None, write=True):
     if run.get("loss"):
         result["loss"] = run["loss"]
     if write:
-        with open(os.path.join(out_dir, "metrics.json"), "w") as f:
-            json.dump(result, f, indent=1)
+        path = os.path.join(out_dir, "metrics.json")
+        previous = {}
+        if os.path.isfile(path):  # keep what evaluation does not recompute (compare's timings)
+            with open(path) as f:
+                previous = json.load(f)
+        with open(path, "w") as f:
+            json.dump({**previous, **result}, f, indent=1)
     return result
 
 

@@ -61,9 +61,10 @@ def test_restart_skips_finished_runs(tiny_compare, monkeypatch):
 
 def test_evaluate_run_dir_writes_metrics_json(tiny_compare, capsys):
     run_dir = tiny_compare / "runs" / "non_saturating_seed0"
-    os.remove(run_dir / "metrics.json")
+    trained = json.loads((run_dir / "metrics.json").read_text())
     assert cli.main(["evaluate", str(run_dir), "--seed", "3"]) == 0
     result = json.loads((run_dir / "metrics.json").read_text())
+    assert result["train_seconds"] == trained["train_seconds"]  # compare's timing is kept
     assert MODE_KEYS <= set(result)
     assert result["dataset"] == "ring8" and result["n"] == 2500 and result["seed"] == 3
     assert result["num_modes"] == 8 and 0 <= result["modes"] <= 8 and 0.0 <= result["high_quality"] <= 1.0
