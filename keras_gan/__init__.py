@@ -3,27 +3,58 @@
     import keras_gan as kg
     gan = kg.GAN(generator, discriminator, latent_dim=64, loss="non_saturating")
 
-Submodules and classes are imported lazily on first access, so ``import keras_gan``
-costs nothing until you use it (TensorFlow itself is slow to import).
+``import keras_gan`` imports Keras and TensorFlow (with TensorFlow's C++ start-up
+messages silenced) and the model classes, so that they are registered with Keras
+and ``keras.models.load_model("gan.keras", safe_mode=True)`` finds them. The other
+submodules (data, metrics, plotting, cli, ...) are imported on first access.
 """
 
 import importlib
+import os
+import sys
 
 __version__ = "0.1.0"
+
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow and Keras with TensorFlow's C++ start-up chatter (absl,
+    oneDNN, CUDA probes on a CPU machine) sent to /dev/null. Python exceptions
+    still propagate; only what the C++ runtime writes to stderr during the
+    import is dropped."""
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real fd 2 (some embedded interpreters)
+        import keras  # noqa: F401
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+                import keras  # noqa: F401
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
+_import_tensorflow_quietly()
+
+# Registering the model, loss and penalty classes with Keras's serialization
+# registry requires importing them.
+from keras_gan import losses, penalties  # noqa: E402,F401
+from keras_gan.gan import GAN  # noqa: E402,F401
+from keras_gan.models import BEGAN, DRAGAN, WGAN, WGANGP, ConditionalGAN, InfoGAN  # noqa: E402,F401
 
 _SUBMODULES = (
     "losses", "penalties", "gan", "models", "architectures", "data",
     "metrics", "callbacks", "plotting", "recipes", "cli", "evaluation", "compare",
 )
-_CLASSES = {
-    "GAN": "gan",
-    "WGAN": "models",
-    "WGANGP": "models",
-    "DRAGAN": "models",
-    "BEGAN": "models",
-    "ConditionalGAN": "models",
-    "InfoGAN": "models",
-}
+_CLASSES = ("GAN", "WGAN", "WGANGP", "DRAGAN", "BEGAN", "ConditionalGAN", "InfoGAN")
 
 __all__ = list(_SUBMODULES) + list(_CLASSES)
 
@@ -31,9 +62,6 @@ __all__ = list(_SUBMODULES) + list(_CLASSES)
 def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in _CLASSES:
-        module = importlib.import_module(f"{__name__}.{_CLASSES[name]}")
-        return getattr(module, name)
     raise AttributeError(f"module 'keras_gan' has no attribute {name!r}")
 
 

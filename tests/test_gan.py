@@ -159,3 +159,18 @@ def test_bad_arguments_raise_clear_errors():
         kg.GAN(g, d, LATENT, loss="nonsaturating")
     with pytest.raises(ValueError, match="needs both optimizers"):
         kg.GAN(g, d, LATENT).compile(d_optimizer="adam")
+
+
+def test_load_model_after_plain_import_in_a_fresh_process(tmp_path):
+    """`import keras_gan` alone registers every class, so a new process can load a saved model."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "dragan.keras"
+    compiled(kg.DRAGAN).save(path)
+    code = ("import keras, keras_gan\n"
+            f"m = keras.models.load_model({str(path)!r}, safe_mode=True)\n"
+            "print(type(m).__name__, m.generate(2, seed=0).shape)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "DRAGAN (2, 2)"
