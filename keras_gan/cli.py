@@ -10,6 +10,16 @@ categorical code value for ``infogan``), ``history.json`` (epoch means of every 
 ``generator.keras`` (the generator alone), ``gan.keras`` (the whole model, to
 resume or inspect) and ``run.json`` (the arguments). Bad arguments exit with
 status 2 and one line on stderr.
+
+``train`` is resumable: it backs up the training state (weights, optimizer
+states, step counter, random state, BEGAN's k) into ``OUT/backup`` at the end of
+every epoch (``keras.callbacks.BackupAndRestore``), and deletes it when the run
+completes. Rerunning the same command after an interruption (Ctrl-C, a killed
+process, a crash, a NaN loss) continues from the last completed epoch and ends
+with the weights an uninterrupted run would have (``benchmarks/resume_killed_process.py``);
+``--restart`` discards the backup instead. ``--strategy mirrored`` trains on all
+local GPUs (or the CPU), ``--strategy multiworker`` on the workers named in
+``TF_CONFIG`` (only the chief, worker 0, writes the run directory).
 """
 
 import argparse
@@ -59,7 +69,12 @@ def build_parser():
     t.add_argument("--latent-dim", type=_positive_int, default=None)
     t.add_argument("--learning-rate", type=float, default=None)
     t.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
-                   help="XLA compilation (auto: Keras's default, off on CPU)")
+                   help="XLA compilation; auto: off on CPU-only machines, where benchmarks/xla.py measures "
+                        "XLA slower for every model, on with a GPU (Keras's default)")
+    t.add_argument("--strategy", choices=["none", "mirrored", "multiworker"], default="none",
+                   help="tf.distribute strategy: mirrored (all local GPUs), multiworker (TF_CONFIG)")
+    t.add_argument("--restart", action="store_true",
+                   help="discard OUT/backup, the state an interrupted run left, instead of resuming from it")
     t.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1)
 
     c = sub.add_parser("train-classifier", help="train the Fashion-MNIST classifier behind the image metrics")
@@ -105,35 +120,120 @@ def _validate_train(args):
     valid = data.IMAGE_DATASETS + data.MIXTURES
     if args.dataset not in valid:
         raise UsageError(f"unknown --dataset {args.dataset!r}; valid datasets: {', '.join(valid)}")
+    if getattr(args, "strategy", "none") == "multiworker" and "TF_CONFIG" not in os.environ:
+        raise UsageError("--strategy multiworker needs the TF_CONFIG environment variable (see "
+                         "benchmarks/multiworker.py for a two-worker example on 127.0.0.1)")
     _check_out_dir(args.out)
+    _check_backup(args)
+
+
+#: Arguments that must match for a backup to be resumed (the rest, e.g. --epochs, may change).
+_RESUME_KEYS = ("model", "loss", "dataset", "seed", "batch_size", "steps_per_epoch", "latent_dim",
+                "learning_rate", "strategy")
+
+
+def _backup_dir(args):
+    return os.path.join(args.out, "backup")
+
+
+def _check_backup(args):
+    """With a backup from an interrupted run: --restart deletes it; otherwise its
+    arguments must match these (UsageError), and the run resumes from it."""
+    import shutil
+    backup = _backup_dir(args)
+    if not os.path.isdir(backup):
+        return
+    if getattr(args, "restart", False):
+        shutil.rmtree(backup)
+        return
+    try:
+        with open(os.path.join(backup, "args.json")) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        saved = None
+    current = {key: getattr(args, key, None) for key in _RESUME_KEYS}
+    if saved != current:
+        changed = (", ".join(f"--{k.replace('_', '-')} {saved.get(k)!r} -> {current[k]!r}"
+                             for k in _RESUME_KEYS if saved.get(k) != current[k]) if saved else "unknown arguments")
+        raise UsageError(f"{backup} holds an interrupted run with other arguments ({changed}); rerun with "
+                         "its arguments to resume it, or pass --restart to discard it")
+
+
+def _repair_backup(backup):
+    """A process killed while BackupAndRestore rewrote training_metadata.json leaves it
+    unreadable (Keras falls back to its .bkp copies only when the weights file is): then
+    restore the previous pair (double_checkpoint keeps one)."""
+    import shutil
+    try:
+        with open(os.path.join(backup, "training_metadata.json")) as f:
+            json.load(f)
+    except OSError:
+        return
+    except ValueError:
+        for name in ("latest.weights.h5", "training_metadata.json"):
+            current, previous = os.path.join(backup, name), os.path.join(backup, name + ".bkp")
+            if os.path.exists(previous):
+                shutil.copyfile(previous, current)
+            elif os.path.exists(current):  # no earlier pair: start over
+                os.remove(current)
+
+
+def _resume_epoch(backup):
+    """The epoch BackupAndRestore will resume from (0 without a backup)."""
+    try:
+        with open(os.path.join(backup, "training_metadata.json")) as f:
+            return int(json.load(f)["epoch"])
+    except (OSError, ValueError, KeyError):
+        return 0
 
 
 def train(args):
     """Train one model as described by parsed ``args``; returns the run directory."""
     import keras
-    from keras_gan import callbacks, data, plotting, recipes
+    from keras_gan import callbacks, data, distribute, plotting, recipes
 
     jit = {"auto": "auto", "on": True, "off": False}[args.jit]
-    model, batch_size = recipes.build(args.model, args.dataset, loss=args.loss, seed=args.seed,
-                                      latent_dim=args.latent_dim, learning_rate=args.learning_rate,
-                                      jit_compile=jit)
+    strategy = distribute.strategy(getattr(args, "strategy", "none"))
+    chief = distribute.is_chief(strategy)
+    with strategy.scope():
+        model, batch_size = recipes.build(args.model, args.dataset, loss=args.loss, seed=args.seed,
+                                          latent_dim=args.latent_dim, learning_rate=args.learning_rate,
+                                          jit_compile=jit)
     batch_size = args.batch_size or batch_size
     mixture = data.mixture(args.dataset) if data.is_mixture(args.dataset) else None
     labels = model.uses_labels  # (images, labels) batches for conditional models
+    # One endless stream of batches (fresh 2D samples; image passes reshuffled one
+    # after the other), cut into epochs by steps_per_epoch: then a resumed run can
+    # skip exactly the batches the finished epochs used (below).
     if mixture is not None:
-        dataset = mixture.dataset(batch_size, steps_per_epoch=args.steps_per_epoch or 100, seed=args.seed,
-                                  with_labels=labels)
+        steps = args.steps_per_epoch or 100
+        dataset = mixture.dataset(batch_size, steps_per_epoch=None, seed=args.seed, with_labels=labels)
     else:
         dataset = data.load(args.dataset, "train", batch_size=batch_size, seed=args.seed, with_labels=labels)
-        if args.steps_per_epoch:
-            dataset = dataset.take(args.steps_per_epoch)
-    history_path = os.path.join(args.out, "history.json")
-    if os.path.exists(history_path):
-        os.remove(history_path)
+        steps = min(args.steps_per_epoch or 10**9, int(dataset.cardinality()))
+        dataset = dataset.repeat()
+    # Each worker keeps its own backup (BackupAndRestore does not coordinate workers).
+    backup = (_backup_dir(args) if chief else
+              os.path.join(args.out, f"backup-worker{strategy.cluster_resolver.task_id}"))
+    os.makedirs(backup, exist_ok=True)
+    with open(os.path.join(backup, "args.json"), "w") as f:
+        json.dump({key: getattr(args, key, None) for key in _RESUME_KEYS}, f)
+    _repair_backup(backup)
+    epoch = _resume_epoch(backup)
+    history_path = os.path.join(args.out, "history.json") if chief else os.path.join(backup, "history.json")
+    _truncate_history(history_path, epoch)
+    if epoch:
+        print(f"resuming from {backup}: {epoch} of {args.epochs} epochs done")
+        dataset = dataset.skip(epoch * steps)  # the batches an uninterrupted run would see next
     start = time.time()
-    model.fit(dataset, epochs=args.epochs, verbose=args.verbose,
-              callbacks=[callbacks.HistoryJSON(history_path)])
+    model.fit(dataset, epochs=args.epochs, steps_per_epoch=steps, verbose=args.verbose,
+              # history.json before the backup: a run killed between the two
+              # has one epoch too many in history.json, which the resume trims.
+              callbacks=[callbacks.HistoryJSON(history_path),
+                         keras.callbacks.BackupAndRestore(backup, double_checkpoint=True)])
     seconds = time.time() - start
+    if not chief:
+        return args.out
 
     samples_path = os.path.join(args.out, "samples.png")
     if mixture is not None:
@@ -153,6 +253,19 @@ def train(args):
         json.dump(run, f, indent=1)
     print(f"wrote {samples_path}, history.json, generator.keras, gan.keras in {seconds:.0f} s")
     return args.out
+
+
+def _truncate_history(path, epochs):
+    """Keep the first ``epochs`` entries of history.json (none: delete it)."""
+    if not os.path.exists(path):
+        return
+    if not epochs:
+        os.remove(path)
+        return
+    with open(path) as f:
+        history = json.load(f)
+    with open(path, "w") as f:
+        json.dump({key: values[:epochs] for key, values in history.items()}, f, indent=1)
 
 
 def _validate_train_classifier(args):
@@ -234,11 +347,19 @@ def main(argv=None):
     except UsageError as e:
         print(f"keras_gan: error: {e}", file=sys.stderr)
         return 2
+    from keras_gan.callbacks import NonFiniteLossError
     from keras_gan.data import DatasetNotFoundError
     try:
         run(args)
     except (DatasetNotFoundError, ValueError, TypeError) as e:
         print(f"keras_gan: error: {e}", file=sys.stderr)
+        return 1
+    except NonFiniteLossError as e:
+        backup = _backup_dir(args) if getattr(args, "out", None) else None
+        done = _resume_epoch(backup) if backup else 0
+        note = (f" Epoch {done}, the last completed one, is backed up in {backup} (--restart discards it)."
+                if done else "")
+        print(f"keras_gan: error: {str(e).split(' Training stopped')[0]}.{note}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("keras_gan: interrupted", file=sys.stderr)

@@ -18,6 +18,27 @@ Subclasses change only what differs, through small hooks:
     after_discriminator_step(logs)          -> e.g. weight clipping, BEGAN's k (may add to logs)
     tracked_metric_names()                  -> progress-bar columns
     grid_samples(seed, per_row)             -> the images of samples.png (rows per class...)
+    validate_batch(data)                    -> first-batch checks before training (fit)
+
+Reliability and scale (every model inherits them):
+- ``fit`` checks the first batch (``validate_batch``) and raises ValueError or
+  TypeError before any step; it puts ``callbacks.TerminateOnNonFinite`` first,
+  which raises ``NonFiniteLossError`` at the first non-finite loss, before a
+  checkpoint callback can save the broken weights.
+- Resume: the step counter, BEGAN's k and the ``SeedGenerator``'s state are
+  saved with the weights (``save_own_variables``), so ``BackupAndRestore``
+  resumes bitwise-exactly at an epoch boundary (data order permitting; Keras
+  restarts an interrupted epoch from its first batch).
+- ``tf.distribute``: losses are divided by the replica count, random draws and
+  DRAGAN's std(x) are those of the global batch, and the conditional generator
+  update avoids ``merge_call`` inside ``tf.cond`` (``keras_gan.distribute``).
+  Batch norm and the relativistic losses' batch means stay per replica.
+- Mixed precision: ``compile`` wraps the optimizers in ``LossScaleOptimizer``;
+  the step scales each loss (``scale_loss``) and ``apply`` unscales.
+- XLA: ``compile(jit_compile=True)`` compiles the whole step, the conditional
+  generator update and the penalties' inner gradients included. XLA draws
+  other random numbers than the default kernels, so runs with and without it
+  differ.
 """
 
 import warnings
@@ -27,14 +48,40 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_gan import distribute
 from keras_gan import losses as losses_lib
 from keras_gan import penalties as penalties_lib
 
-__all__ = ["GAN"]
+__all__ = ["GAN", "BatchNormPenaltyWarning"]
+
+# Key of the SeedGenerator's state in the model's saved variables (see save_own_variables).
+_SEED_STATE_KEY = "seed_generator_state"
+
+
+class BatchNormPenaltyWarning(UserWarning):
+    """A batch-norm discriminator was given a per-sample gradient penalty (WGAN-GP, DRAGAN).
+
+    A warning, not an error: the combination runs, and reproducing the bug (or a
+    paper's code that had it) is legitimate. Make it an error with
+    ``warnings.simplefilter("error", keras_gan.gan.BatchNormPenaltyWarning)``.
+    """
 
 
 def _has_batch_norm(model):
     return any(isinstance(layer, keras.layers.BatchNormalization) for layer in model._flatten_layers())
+
+
+def _ends_in_tanh(model):
+    """True if the model's output layer is (or ends with) a tanh, so its outputs lie in [-1, 1]."""
+    layers = getattr(model, "layers", None)
+    if not layers:
+        return False
+    activation = getattr(layers[-1], "activation", None)
+    return getattr(activation, "__name__", None) == "tanh"
+
+
+def _shape_text(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
 def _input_width(model):
@@ -85,6 +132,10 @@ class GAN(keras.Model):
                              f"update), got {d_steps!r}.")
         if float(penalty_weight) < 0:
             raise ValueError(f"penalty_weight must be >= 0, got {penalty_weight!r}.")
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
+            raise ValueError(f"latent_dim must be an integer >= 1, got {latent_dim!r}.")
+        if float(dragan_c) < 0:
+            raise ValueError(f"the DRAGAN perturbation scale c must be >= 0, got {dragan_c!r}.")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
@@ -99,9 +150,9 @@ class GAN(keras.Model):
             warnings.warn(
                 f"The discriminator '{discriminator.name}' has BatchNormalization layers, but the "
                 f"{self.penalty} penalty is defined per sample and batch norm couples the samples "
-                "of a batch. Build the critic without batch norm (e.g. "
-                "keras_gan.architectures.dcgan_discriminator(batch_norm=False)) or with layer norm.",
-                UserWarning, stacklevel=2)
+                "of a batch. Build the critic without batch norm or with layer norm (e.g. "
+                "keras_gan.architectures.dcgan_discriminator(norm=None) or norm='layer').",
+                BatchNormPenaltyWarning, stacklevel=2)
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
         self.d_step_count = self.add_weight(shape=(), dtype="int64", initializer="zeros",
                                             trainable=False, name="d_step_count")
@@ -137,11 +188,22 @@ class GAN(keras.Model):
 
     def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
         """Set the two optimizers; other keyword arguments go to ``keras.Model.compile``
-        (``jit_compile``, ``steps_per_execution``, ``run_eagerly``)."""
+        (``jit_compile``, ``steps_per_execution``, ``run_eagerly``).
+
+        Under a ``mixed_float16`` policy each optimizer is wrapped in a
+        ``keras.optimizers.LossScaleOptimizer``: the train step multiplies each
+        loss by the current scale (``scale_loss``) and ``apply`` divides the
+        gradients by it, skipping the update (and halving the scale) when they
+        are not finite."""
         if d_optimizer is None or g_optimizer is None:
             raise ValueError(
                 "GAN.compile() needs both optimizers: compile(d_optimizer=keras.optimizers.Adam(2e-4, "
                 "0.5), g_optimizer=keras.optimizers.Adam(2e-4, 0.5)).")
+        if d_optimizer is g_optimizer and not isinstance(d_optimizer, str):
+            raise ValueError(
+                "GAN.compile() got the same optimizer object for d_optimizer and g_optimizer; each "
+                "network needs its own optimizer (its own moment estimates and step count): pass "
+                "two instances, e.g. keras.optimizers.Adam(2e-4, 0.5) twice.")
         for key in ("optimizer", "loss"):
             if kwargs.pop(key, None) is not None:
                 raise ValueError(f"GAN.compile() takes no {key!r}: pass d_optimizer and g_optimizer, "
@@ -183,8 +245,10 @@ class GAN(keras.Model):
         return data, None
 
     def sample_latent(self, batch_size, condition=None):
-        """z ~ N(0, I) of shape (batch_size, latent_dim), from the model's SeedGenerator."""
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        """z ~ N(0, I) of shape (batch_size, latent_dim), from the model's SeedGenerator
+        (under tf.distribute, this replica's rows of the global batch's draw)."""
+        return distribute.per_replica(
+            lambda shape: keras.random.normal(shape, seed=self.seed_generator), (batch_size, self.latent_dim))
 
     def generator_inputs(self, latent, condition=None):
         return latent
@@ -209,7 +273,8 @@ class GAN(keras.Model):
         if self.penalty == "gradient_penalty":
             return fn(critic, real, fake, seed=self.seed_generator)
         if self.penalty == "dragan":
-            return fn(critic, real, c=self.dragan_c, seed=self.seed_generator)
+            return fn(critic, real, c=self.dragan_c, seed=self.seed_generator,
+                      std=distribute.global_std(real))
         return fn(critic, real)
 
     def discriminator_losses(self, real, fake, real_out, fake_out, latent, condition):
@@ -281,22 +346,126 @@ class GAN(keras.Model):
         self._update_trackers(d_logs)
         self.d_step_count.assign_add(1)
 
-        def update_generator():
+        def update_generator(real, condition):
             self._update_trackers(self.generator_step(real, condition))
-            return tf.constant(True)
 
         if self.d_steps == 1:
-            update_generator()
-        else:
-            tf.cond(self.d_step_count % self.d_steps == 0, update_generator, lambda: tf.constant(False))
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+            update_generator(real, condition)
+        else:  # a tf.cond that also works under tf.distribute (see distribute.run_if)
+            distribute.run_if(self.d_step_count % self.d_steps == 0, update_generator, (real, condition))
+        logs = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if distribute.multi_worker():
+            # Keras 3 averages logs over workers along axis 0, which fails on scalars
+            # (tensorflow/tensorflow#72388): give it shape (1,); the mean is a scalar.
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
-    def fit(self, x=None, *args, **kwargs):
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, *args,
+            check_data=True, stop_on_non_finite=True, **kwargs):
+        """``keras.Model.fit``, with two safeguards (both on by default):
+
+        - ``check_data``: before training starts, the first batch is checked by
+          ``validate_batch`` (shape against the networks, dtype, value range,
+          labels of conditional models); a bad batch raises ValueError or
+          TypeError naming the fix. A ``tf.data.Dataset`` is peeked at with
+          ``take(1)``, which starts one extra pass of its input pipeline (a
+          reshuffling dataset then starts training from its next order);
+          Python generators and iterators are not checked, since peeking
+          would consume a batch.
+        - ``stop_on_non_finite``: a ``keras_gan.callbacks.TerminateOnNonFinite``
+          is put first in the callbacks (unless you pass one, which is then
+          moved first): at the first step whose logged loss is NaN or
+          infinite it raises ``NonFiniteLossError`` naming the step and the
+          loss, before any later callback (``ModelCheckpoint``,
+          ``BackupAndRestore``) can save the broken weights.
+        """
+        if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
+            raise ValueError(
+                f"{type(self).__name__}.fit() was called before compile(): call "
+                "compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.5), "
+                "g_optimizer=keras.optimizers.Adam(2e-4, 0.5)) first.")
         # A tf.data pipeline is shuffled by keras_gan.data already; Keras would
         # otherwise warn that its default shuffle=True is ignored.
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)
-        return super().fit(x, *args, **kwargs)
+        if check_data:
+            first = self._first_batch(x, y, batch_size)
+            if first is not None:
+                self.validate_batch(first)
+        if stop_on_non_finite and not isinstance(callbacks, keras.callbacks.CallbackList):
+            from keras_gan.callbacks import TerminateOnNonFinite
+
+            callbacks = list(callbacks or [])
+            guards = [c for c in callbacks if isinstance(c, TerminateOnNonFinite)]
+            callbacks = (guards or [TerminateOnNonFinite()]) + [c for c in callbacks if c not in guards]
+        return super().fit(x, y, batch_size, epochs, verbose, callbacks, *args, **kwargs)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a tf.distribute strategy Keras builds the model on a batch it first
+        # reduces over replicas, which fails under MultiWorkerMirroredStrategy (a
+        # PerReplica batch). A GAN is built in __init__ and its optimizers in
+        # compile(), so there is nothing to build: skip it then.
+        if all(layer.built for layer in self._flatten_layers()):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+    @staticmethod
+    def _first_batch(x, y, batch_size):
+        """The first element ``fit`` will train on, or None where peeking is not safe."""
+        if isinstance(x, tf.data.Dataset):
+            for element in x.take(1):
+                return element
+            raise ValueError("The dataset passed to fit() is empty.")
+        if isinstance(x, keras.utils.PyDataset):
+            return x[0]
+        if isinstance(x, np.ndarray) or tf.is_tensor(x):
+            n = batch_size or 32
+            return (x[:n],) if y is None else (x[:n], y[:n])
+        return None
+
+    def validate_batch(self, data):
+        """Check one element of the training data before training starts; raise a
+        ValueError or TypeError naming the problem and its fix.
+
+        ``data`` is what the dataset yields (before ``unpack_batch``). Checks: a
+        float dtype, no NaN or infinity, the shape the discriminator takes, and,
+        when the generator ends in tanh (or the data are images), values in
+        [-1, 1]. Subclasses extend it (conditional models check the labels) and
+        call ``super().validate_batch(data)``.
+        """
+        real, _ = self.unpack_batch(data)
+        if isinstance(real, (tuple, list, dict)):
+            return
+        real = ops.convert_to_numpy(real)
+        if not np.issubdtype(real.dtype, np.floating):
+            raise TypeError(
+                f"The training data are {real.dtype} (first batch in [{real.min()}, {real.max()}]); "
+                "GANs here train on float32 inputs, images scaled to [-1, 1]: convert them with "
+                "x.astype('float32') / 127.5 - 1 (keras_gan.data.to_float does this for uint8 images).")
+        expected = self.discriminator.inputs[0].shape if getattr(self.discriminator, "inputs", None) else None
+        if expected is not None:
+            got = tuple(real.shape)
+            if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected[1:], got[1:])):
+                hint = ""
+                if len(got) + 1 == len(expected) and expected[-1] == 1:
+                    hint = " Add the channel axis: x[..., None] (or tf.expand_dims(x, -1) in a dataset map)."
+                elif len(got) == len(expected) and len(got) == 4 and got[1:3] == tuple(expected[1:3]):
+                    hint = (f" The channel counts differ ({got[-1]} vs {expected[-1]}): build the "
+                            f"networks for {got[-1]} channels (image_shape={got[1:]}) or convert the images.")
+                raise ValueError(
+                    f"The training batches have shape {_shape_text(got)}, but the discriminator "
+                    f"'{self.discriminator.name}' takes inputs of shape {_shape_text(expected)} "
+                    f"(batch first).{hint}")
+        if not np.all(np.isfinite(real)):
+            raise ValueError(f"The first training batch contains {int(np.sum(~np.isfinite(real)))} NaN or "
+                             "infinite values; clean the data (e.g. np.nan_to_num, or drop those rows).")
+        low, high = float(real.min()), float(real.max())
+        if (_ends_in_tanh(self.generator) or real.ndim == 4) and (low < -1.0 - 1e-3 or high > 1.0 + 1e-3):
+            fix = ("these look like 8-bit images: use x / 127.5 - 1" if high > 2.0 and low >= 0.0
+                   else "rescale them, e.g. 2 * (x - x.min()) / (x.max() - x.min()) - 1")
+            raise ValueError(
+                f"The first training batch has values in [{low:.4g}, {high:.4g}], but the data must lie "
+                f"in [-1, 1], the range of the generator's tanh output: {fix}.")
 
     def test_step(self, data):
         raise NotImplementedError(
@@ -332,6 +501,20 @@ class GAN(keras.Model):
         return np.concatenate(out, axis=0).astype("float32")
 
     # ---------------------------------------------------------- serialization
+    def save_own_variables(self, store):
+        """Also save the SeedGenerator's state (Keras saves layer variables only), so
+        that ``model.save``, ``save_weights`` and ``BackupAndRestore`` continue the
+        same random stream: a resumed run draws the latents an uninterrupted run draws."""
+        super().save_own_variables(store)
+        store[_SEED_STATE_KEY] = self.seed_generator.state
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if _SEED_STATE_KEY in keys:  # absent from files written before it was saved
+            self.seed_generator.state.assign(np.asarray(store[_SEED_STATE_KEY]))
+            store = {key: store[key] for key in keys if key != _SEED_STATE_KEY}
+        super().load_own_variables(store)
+
     def get_config(self):
         config = super().get_config()
         config.update({

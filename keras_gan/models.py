@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from keras_gan.distribute import per_replica
 from keras_gan.gan import GAN
 
 __all__ = ["WGAN", "WGANGP", "DRAGAN", "BEGAN", "ConditionalGAN", "InfoGAN",
@@ -540,13 +541,17 @@ class InfoGAN(GAN):
 
     # ---------------------------------------------------------------- hooks
     def sample_latent(self, batch_size, condition=None):
-        parts = [keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)]
+        # per_replica: under tf.distribute each replica takes its rows of the global
+        # batch's draw, instead of every replica drawing the same codes.
+        seed = self.seed_generator
+        parts = [super().sample_latent(batch_size, condition)]
         if self.num_categories:
-            cat = keras.random.randint((batch_size,), 0, self.num_categories, seed=self.seed_generator)
+            cat = per_replica(lambda shape: keras.random.randint(shape, 0, self.num_categories, seed=seed),
+                              (batch_size,))
             parts.append(ops.one_hot(cat, self.num_categories, dtype="float32"))
         if self.num_continuous:
-            parts.append(keras.random.uniform((batch_size, self.num_continuous), -1.0, 1.0,
-                                              seed=self.seed_generator))
+            parts.append(per_replica(lambda shape: keras.random.uniform(shape, -1.0, 1.0, seed=seed),
+                                     (batch_size, self.num_continuous)))
         return ops.concatenate(parts, axis=1)
 
     def split_latent(self, latent):

@@ -21,14 +21,21 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from keras_gan.distribute import per_replica
+
 __all__ = ["gradient_penalty", "dragan_penalty", "r1_penalty", "gradient_norms", "get", "names"]
 
 EPSILON = 1e-12
 
 
+def _uniform(shape, seed):
+    # Under tf.distribute each replica keeps its rows of the global batch's draw
+    # (keras_gan.distribute.per_replica), so replicas do not share coefficients.
+    return per_replica(lambda s: keras.random.uniform(s, 0.0, 1.0, dtype="float32", seed=seed), shape)
+
+
 def _per_sample_uniform(x, seed):
-    shape = (ops.shape(x)[0],) + (1,) * (len(x.shape) - 1)
-    return keras.random.uniform(shape, 0.0, 1.0, dtype="float32", seed=seed)
+    return _uniform((ops.shape(x)[0],) + (1,) * (len(x.shape) - 1), seed)
 
 
 def gradient_norms(critic, x):
@@ -68,7 +75,7 @@ def gradient_penalty(critic, real, fake, seed=None, target=1.0):
     return ops.mean(ops.square(gradient_norms(critic, x_hat) - target))
 
 
-def dragan_penalty(critic, real, c=0.5, seed=None, target=1.0):
+def dragan_penalty(critic, real, c=0.5, seed=None, target=1.0, std=None):
     r"""DRAGAN's local gradient penalty (Kodali et al. 2017, "On Convergence and
     Stability of GANs"; DRAGAN = Deep Regret Analytic GAN).
 
@@ -77,9 +84,11 @@ def dragan_penalty(critic, real, c=0.5, seed=None, target=1.0):
     P     = E[(||grad_{x_hat} D(x_hat)||_2 - 1)^2]
 
     std(x) is the standard deviation of the whole real batch (as in the
-    authors' code). The penalty acts only in a small neighbourhood of the data,
-    where it stops the discriminator from growing sharp gradients around real
-    points (the local equilibria behind mode collapse). Paper weight 10, c=0.5.
+    authors' code); pass ``std`` to use another value (``GAN`` passes the
+    global batch's under ``tf.distribute``, see ``keras_gan.distribute``).
+    The penalty acts only in a small neighbourhood of the data, where it stops
+    the discriminator from growing sharp gradients around real points (the
+    local equilibria behind mode collapse). Paper weight 10, c=0.5.
     Paper: https://arxiv.org/abs/1705.07215
     """
     real = ops.cast(real, "float32")
@@ -87,8 +96,9 @@ def dragan_penalty(critic, real, c=0.5, seed=None, target=1.0):
         noise_seed, alpha_seed = seed, seed + 1
     else:  # a SeedGenerator (or None) yields a fresh seed per call
         noise_seed = alpha_seed = seed
-    noise = keras.random.uniform(ops.shape(real), 0.0, 1.0, dtype="float32", seed=noise_seed)
-    perturbed = real + c * ops.std(real) * noise
+    noise = _uniform(ops.shape(real), noise_seed)
+    std = ops.std(real) if std is None else ops.cast(std, "float32")
+    perturbed = real + c * std * noise
     alpha = _per_sample_uniform(real, alpha_seed)
     x_hat = real + alpha * (perturbed - real)
     return ops.mean(ops.square(gradient_norms(critic, x_hat) - target))
