@@ -268,7 +268,7 @@ def compare(dataset, seeds, out, models=None, steps=None, epochs=None, verbose=0
         log(f"[{i}/{len(jobs)}] {model_id} seed {seed}: {evaluation.format_metrics(result).splitlines()[0]}"
             f" ({status}{eta})")
     wall = time.time() - start
-    write_outputs(dataset, results, out, command=command, wall_seconds=wall, seeds=seeds)
+    write_outputs(dataset, results, out, command=command)
     log("\n" + table_rows(dataset, results))
     log(f"wrote {os.path.join(out, 'table.md')}, runs.csv, samples.png; {trained} runs trained "
         f"in {wall / 60:.1f} min")
@@ -331,7 +331,7 @@ def table_rows(dataset, results):
     return "\n".join(lines) + "\n"
 
 
-def table_markdown(dataset, results, command=None, wall_seconds=None):
+def table_markdown(dataset, results, command=None):
     """The table with a few lines on how it was made (what ``table.md`` holds)."""
     mixture = data.is_mixture(dataset)
     intro = [f"Results of `compare` on {dataset}: mean ± standard deviation over seeds "
@@ -342,8 +342,12 @@ def table_markdown(dataset, results, command=None, wall_seconds=None):
             intro.append(f"Frechet distance in the Fashion-MNIST classifier's features against the "
                          f"10,000 test images; train-vs-test floor {floor:.2f}.")
     if command:
-        intro.append(f"Command: `{command}`" + (f" ({wall_seconds / 60:.1f} min wall time for the runs "
-                                               "this invocation trained)" if wall_seconds else ""))
+        intro.append(f"Command: `{command}`")
+    runs = [r for rs in results.values() for r in rs]
+    wall = sum(r.get("train_seconds", 0.0) for r in runs) / 60
+    cpu = sum(r.get("train_cpu_seconds", 0.0) for r in runs) / 60
+    intro.append(f"Training time summed over the {len(runs)} runs: {wall:.1f} min wall, {cpu:.1f} min "
+                 "CPU (evaluation and saving not included).")
     return "\n\n".join(intro) + "\n\n" + table_rows(dataset, results)
 
 
@@ -394,10 +398,10 @@ def figure(dataset, results, out, path):
     plt.close(fig)
 
 
-def write_outputs(dataset, results, out, command=None, wall_seconds=None, seeds=None):
+def write_outputs(dataset, results, out, command=None):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "table.md"), "w") as f:
-        f.write(table_markdown(dataset, results, command, wall_seconds))
+        f.write(table_markdown(dataset, results, command))
     write_csv(results, os.path.join(out, "runs.csv"))
     figure(dataset, results, out, os.path.join(out, "samples.png"))
 
