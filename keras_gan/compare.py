@@ -73,7 +73,7 @@ MIXTURE_SETTINGS = {
 }
 #: Fashion-MNIST: the recipes' paper defaults (Lucic et al.'s networks, batch 64, latent 64) for
 #: half an epoch (468 discriminator steps): one step of these networks costs ~0.35 CPU-s here,
-#: so a whole epoch of all 13 models is ~1.5 CPU-hours before evaluation. Pass --epochs for more.
+#: so a whole epoch of all 13 models is ~1.2 CPU-hours before evaluation. Pass --epochs for more.
 IMAGE_SETTINGS = {
     "*": Settings(epochs=0.5),
 }
