@@ -318,30 +318,10 @@ COMMANDS = {"train": (_validate_train, train), "train-classifier": (_validate_tr
             "evaluate": (_validate_evaluate, evaluate), "compare": (_validate_compare, compare)}
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow with its C++ start-up chatter (absl, oneDNN, CUDA probes)
-    sent to /dev/null, so that a CLI error stays one line. Errors still show."""
-    if "tensorflow" in sys.modules:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            try:
-                import tensorflow  # noqa: F401
-                import keras  # noqa: F401
-            finally:
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
-
-
 def main(argv=None):
     args = build_parser().parse_args(argv)
     validate, run = COMMANDS[args.command]
-    _import_tensorflow_quietly()
+    # `import keras_gan` (this module's package) has already imported TensorFlow quietly.
     try:
         validate(args)
     except UsageError as e:
