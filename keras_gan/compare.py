@@ -32,6 +32,7 @@ import keras
 import numpy as np
 
 from keras_gan import data, evaluation, losses, recipes
+from keras_gan.callbacks import NonFiniteLossError
 
 __all__ = ["Settings", "MIXTURE_SETTINGS", "IMAGE_SETTINGS", "model_ids", "settings_for", "compare",
            "train_run", "DATASETS"]
@@ -193,18 +194,28 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
     elif settings.lr_decay is not None:
         raise ValueError(f"unknown lr_decay {settings.lr_decay!r}; valid: 'linear' or None")
     wall, cpu = time.time(), time.process_time()
-    model.fit(pipeline, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=verbose, callbacks=callbacks)
+    try:
+        model.fit(pipeline, epochs=epochs, steps_per_epoch=steps_per_epoch, verbose=verbose,
+                  callbacks=callbacks)
+        diverged = None
+    except NonFiniteLossError as error:  # a diverging run is a result, not the end of the sweep
+        diverged = error
     wall, cpu = time.time() - wall, time.process_time() - cpu
-    result, samples = evaluation.evaluate_model(model, dataset, seed=seed)
+    os.makedirs(run_dir, exist_ok=True)
+    if diverged is None:
+        result, samples = evaluation.evaluate_model(model, dataset, seed=seed)
+        if data.is_mixture(dataset):
+            np.save(os.path.join(run_dir, "samples.npy"), samples.astype(np.float32))
+        else:  # the first 60 (6 rows of 10; a cGAN's columns are its classes), as uint8
+            np.save(os.path.join(run_dir, "samples.npy"), data.to_uint8(samples[:60]))
+        model.generator.save(os.path.join(run_dir, "generator.keras"))
+        model.save(os.path.join(run_dir, "gan.keras"))
+    else:
+        columns = MIXTURE_COLUMNS if data.is_mixture(dataset) else IMAGE_COLUMNS
+        result = {key: float("nan") for key, *_ in columns}
+        result.update(seed=seed, diverged_at_step=diverged.step, diverged=str(diverged))
     result.update(model_id=model_id, dataset=dataset, train_seconds=round(wall, 1),
                   train_cpu_seconds=round(cpu, 1))
-    os.makedirs(run_dir, exist_ok=True)
-    if data.is_mixture(dataset):
-        np.save(os.path.join(run_dir, "samples.npy"), samples.astype(np.float32))
-    else:  # the first 60 (6 rows of 10; a cGAN's columns are its classes), as uint8
-        np.save(os.path.join(run_dir, "samples.npy"), data.to_uint8(samples[:60]))
-    model.generator.save(os.path.join(run_dir, "generator.keras"))
-    model.save(os.path.join(run_dir, "gan.keras"))
     run = {"model_id": model_id, "model": recipe_name, "loss": loss, "dataset": dataset,
            "seed": seed, "latent_dim": int(model.latent_dim), "settings": used}
     with open(os.path.join(run_dir, "run.json"), "w") as f:
@@ -326,7 +337,8 @@ def table_rows(dataset, results):
             cells.append(_mean_std([scale * r[key] for r in runs], fmt))
         cells.append(f"{np.mean([r.get('train_seconds', np.nan) for r in runs]):.0f} "
                      f"({np.mean([r.get('train_cpu_seconds', np.nan) for r in runs]):.0f})")
-        cells.append(str(len(runs)))
+        diverged = sum("diverged_at_step" in r for r in runs)
+        cells.append(f"{len(runs)} ({diverged} diverged to NaN)" if diverged else str(len(runs)))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -373,7 +385,9 @@ def figure(dataset, results, out, path):
 
     plt = plotting._plt()
     mixture = data.mixture(dataset) if data.is_mixture(dataset) else None
-    shown = [(m, runs[0]) for m, runs in results.items() if runs]
+    # each model's first run that has samples (a run that diverged to NaN has none)
+    shown = [(m, next((r for r in runs if "diverged_at_step" not in r), runs[0]))
+             for m, runs in results.items() if runs]
     cols = min(len(shown), 4 if mixture is not None else 3)
     rows = max(1, -(-len(shown) // cols))
     size = (3.0, 3.2) if mixture is not None else (3.6, 2.6)
@@ -381,6 +395,10 @@ def figure(dataset, results, out, path):
     for ax in axes.flat:
         ax.axis("off")
     for ax, (model_id, r) in zip(axes.flat, shown):
+        if "diverged_at_step" in r:
+            ax.set_title(f"{label(model_id)}\ndiverged to NaN at step {r['diverged_at_step']} "
+                         f"(seed {r['seed']})", fontsize=9)
+            continue
         samples = np.load(os.path.join(out, "runs", f"{model_id}_seed{r['seed']}", "samples.npy"))
         if mixture is not None:
             ax.axis("on")

@@ -146,6 +146,8 @@ def evaluate_path(path, n=None, seed=0, dataset=None, write=True):
 
 def format_metrics(result):
     """A few human-readable lines for the CLI."""
+    if "diverged" in result:  # a compare run stopped by TerminateOnNonFinite
+        return f"{result['dataset']}: {result['diverged']}"
     if "modes" in result:
         return (f"{result['dataset']}: {result['modes']}/{result['num_modes']} modes, "
                 f"{100 * result['high_quality']:.1f}% high quality, KL {result['kl']:.3f} "

@@ -5,6 +5,7 @@ import csv
 import json
 import os
 
+import keras
 import numpy as np
 import pytest
 
@@ -57,6 +58,42 @@ def test_restart_skips_finished_runs(tiny_compare, monkeypatch):
     assert cli.main(args + ["--steps", "20", "--models", "hinge"]) == 0
     assert [c[0] for c in calls] == ["hinge", "hinge"]
     assert json.loads((out / "runs" / "hinge_seed0" / "run.json").read_text())["settings"]["steps"] == 20
+
+
+def test_a_run_that_diverges_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    """hinge's discriminator loss is made NaN from about its 5th step: TerminateOnNonFinite stops that run,
+    compare records it (NaN metrics, the step) and trains the next model; a restart skips it."""
+    real_build = compare.recipes.build
+
+    def build(*args, **kwargs):
+        model, batch_size = real_build(*args, **kwargs)
+        if kwargs.get("loss") == "hinge":
+            original = model.discriminator_losses
+
+            def nan_after_four(*a):
+                total, logs = original(*a)
+                nan = keras.ops.where(model.d_step_count >= 4, float("nan"), 0.0)
+                return total + nan, {**logs, "d_loss": logs["d_loss"] + nan}
+            model.discriminator_losses = nan_after_four
+        return model, batch_size
+
+    monkeypatch.setattr(compare.recipes, "build", build)
+    out = tmp_path / "ring8"
+    args = ["compare", "--dataset", "ring8", "--seeds", "1", "--steps", "30", "--out", str(out),
+            "--models", "hinge", "non_saturating"]
+    assert cli.main(args) == 0
+    stored = json.loads((out / "runs" / "hinge_seed0" / "metrics.json").read_text())
+    # (2D runs do several steps per tf.function call, so the check sees the NaN a little later)
+    assert 5 <= stored["diverged_at_step"] <= 30 and stored["diverged"].startswith("Non-finite loss")
+    assert all(np.isnan(stored[k]) for k in ("modes", "high_quality", "kl"))
+    assert not (out / "runs" / "hinge_seed0" / "samples.npy").exists()
+    healthy = json.loads((out / "runs" / "non_saturating_seed0" / "metrics.json").read_text())
+    assert 0 <= healthy["modes"] <= 8
+    table = (out / "table.md").read_text()
+    assert "| GAN (hinge) |" in table and "| n/a | n/a | n/a |" in table and "1 (1 diverged to NaN) |" in table
+    assert (out / "samples.png").stat().st_size > 1000
+    monkeypatch.setattr(compare, "train_run", lambda *a, **k: pytest.fail("retrained a finished run"))
+    assert cli.main(args) == 0
 
 
 def test_evaluate_run_dir_writes_metrics_json(tiny_compare, capsys):
