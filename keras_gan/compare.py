@@ -416,12 +416,31 @@ def figure(dataset, results, out, path):
     plt.close(fig)
 
 
+def write_model_grids(results, out):
+    """For image datasets: ``out``/grids/MODEL.png, the 6 x 10 samples of each model's first run
+    that did not diverge, at one screen pixel per image pixel (for the README's table of losses)."""
+    from keras_gan import plotting
+
+    plt = plotting._plt()
+    os.makedirs(os.path.join(out, "grids"), exist_ok=True)
+    for model_id, runs in results.items():
+        run = next((r for r in runs if "diverged_at_step" not in r), None)
+        if run is None:
+            continue
+        samples = np.load(os.path.join(out, "runs", f"{model_id}_seed{run['seed']}", "samples.npy"))
+        grid = plotting.grid_array(data.to_float(samples), rows=6)
+        plt.imsave(os.path.join(out, "grids", f"{model_id}.png"), grid.squeeze(-1), cmap="gray",
+                   vmin=0, vmax=1)
+
+
 def write_outputs(dataset, results, out, command=None):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "table.md"), "w") as f:
         f.write(table_markdown(dataset, results, command))
     write_csv(results, os.path.join(out, "runs.csv"))
     figure(dataset, results, out, os.path.join(out, "samples.png"))
+    if not data.is_mixture(dataset):
+        write_model_grids(results, out)
 
 
 def command_line(dataset, seeds, out, models=None, steps=None, epochs=None):

@@ -143,6 +143,22 @@ def test_evaluate_image_generator_keys_and_ranges(tmp_path, monkeypatch):
     assert 1 <= result["classes_covered"] <= 10
 
 
+def test_model_grids_one_png_per_model_pixel_exact(tmp_path):
+    import matplotlib.image
+    rng = np.random.default_rng(0)
+    samples = rng.integers(0, 256, (60, 28, 28, 1), dtype=np.uint8)
+    (tmp_path / "runs" / "hinge_seed0").mkdir(parents=True)
+    np.save(tmp_path / "runs" / "hinge_seed0" / "samples.npy", samples)
+    results = {"hinge": [{"seed": 0}], "wgan": [{"seed": 0, "diverged_at_step": 7}]}
+    compare.write_model_grids(results, str(tmp_path))
+    assert os.listdir(tmp_path / "grids") == ["hinge.png"]  # nothing for a run that diverged
+    png = matplotlib.image.imread(tmp_path / "grids" / "hinge.png")
+    assert png.shape[:2] == (6 * 29 - 1, 10 * 29 - 1)
+    # image 13 sits in row 1, column 3; grey levels come back within one 8-bit step
+    np.testing.assert_allclose(png[29:57, 87:115, 0], samples[13, ..., 0] / 255, atol=1 / 255 + 1e-6)
+    assert np.all(png[28, :, 0] == 1.0)  # the white padding between rows
+
+
 def test_linear_decay_reaches_zero_at_the_end_of_the_budget():
     from keras_gan import data, recipes
     model, _ = recipes.build("wgan_gp", "ring8", seed=0, learning_rate=1e-3, latent_dim=2)
