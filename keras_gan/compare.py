@@ -379,15 +379,18 @@ def write_csv(results, path):
         writer.writerows(rows)
 
 
+def _first_not_diverged(runs):
+    """A model's first run that has samples (one that diverged to NaN has none), else None."""
+    return next((r for r in runs if "diverged_at_step" not in r), None)
+
+
 def figure(dataset, results, out, path):
     """One panel per model: its first seed's samples (a scatter over the modes, or 6 x 10 images)."""
     from keras_gan import plotting
 
     plt = plotting._plt()
     mixture = data.mixture(dataset) if data.is_mixture(dataset) else None
-    # each model's first run that has samples (a run that diverged to NaN has none)
-    shown = [(m, next((r for r in runs if "diverged_at_step" not in r), runs[0]))
-             for m, runs in results.items() if runs]
+    shown = [(m, _first_not_diverged(runs) or runs[0]) for m, runs in results.items() if runs]
     cols = min(len(shown), 4 if mixture is not None else 3)
     rows = max(1, -(-len(shown) // cols))
     size = (3.0, 3.2) if mixture is not None else (3.6, 2.6)
@@ -424,7 +427,7 @@ def write_model_grids(results, out):
     plt = plotting._plt()
     os.makedirs(os.path.join(out, "grids"), exist_ok=True)
     for model_id, runs in results.items():
-        run = next((r for r in runs if "diverged_at_step" not in r), None)
+        run = _first_not_diverged(runs)
         if run is None:
             continue
         samples = np.load(os.path.join(out, "runs", f"{model_id}_seed{run['seed']}", "samples.npy"))
