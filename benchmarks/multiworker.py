@@ -89,19 +89,22 @@ def run_worker(args):
         np.savez(os.path.join(args.out, f"{name}_worker{args.worker}.npz"), *values)
 
 
+def start_two_workers(command, cwd=None):
+    """Start ``command(index)`` for workers 0 and 1 of one cluster on free local ports (CPU only)."""
+    ports = free_ports(2)
+    return [subprocess.Popen(command(index), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env=dict(os.environ, TF_CONFIG=worker_config(ports, index), CUDA_VISIBLE_DEVICES=""))
+            for index in range(2)]
+
+
 def run_cli(model, steps):
     """Two CLI workers (--strategy multiworker) on ring8; the chief writes the run directory."""
     with tempfile.TemporaryDirectory() as out:
-        ports = free_ports(2)
-        workers = []
-        for index in range(2):
-            env = dict(os.environ, TF_CONFIG=worker_config(ports, index), CUDA_VISIBLE_DEVICES="")
-            workers.append(subprocess.Popen(
-                [sys.executable, "-m", "keras_gan", "train", "--model", model, "--dataset", "ring8",
-                 "--strategy", "multiworker", "--epochs", "2", "--steps-per-epoch", str(steps),
-                 "--verbose", "0", "--out", out],
-                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), env=env,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        workers = start_two_workers(
+            lambda index: [sys.executable, "-m", "keras_gan", "train", "--model", model, "--dataset", "ring8",
+                           "--strategy", "multiworker", "--epochs", "2", "--steps-per-epoch", str(steps),
+                           "--verbose", "0", "--out", out],
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         codes = []
         for index, worker in enumerate(workers):
             output, _ = worker.communicate(timeout=900)
@@ -130,14 +133,9 @@ def main(argv=None):
 
     import numpy as np
     with tempfile.TemporaryDirectory() as out:
-        ports = free_ports(2)
-        workers = []
-        for index in range(2):
-            env = dict(os.environ, TF_CONFIG=worker_config(ports, index), CUDA_VISIBLE_DEVICES="")
-            workers.append(subprocess.Popen(
-                [sys.executable, os.path.abspath(__file__), "--worker", str(index), "--out", out,
-                 "--models", args.models, "--steps", str(args.steps)],
-                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        workers = start_two_workers(
+            lambda index: [sys.executable, os.path.abspath(__file__), "--worker", str(index), "--out", out,
+                           "--models", args.models, "--steps", str(args.steps)])
         # Meanwhile, the single-process reference (no TF_CONFIG here).
         single = {name: train(name, args.steps) for name in args.models.split(",")}
         for index, worker in enumerate(workers):
