@@ -4,12 +4,13 @@ the non-finite loss guard that ``GAN.fit`` adds by default."""
 import json
 import math
 import os
+import time
 
 import keras
 
 from keras_gan import plotting
 
-__all__ = ["SampleGrid", "HistoryJSON", "TerminateOnNonFinite", "NonFiniteLossError"]
+__all__ = ["SampleGrid", "HistoryJSON", "QualityCurve", "TerminateOnNonFinite", "NonFiniteLossError"]
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -58,6 +59,77 @@ class HistoryJSON(keras.callbacks.Callback):
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
         with open(self.path, "w") as f:
             json.dump(self.history, f, indent=1)
+
+
+class QualityCurve(keras.callbacks.Callback):
+    """A training curve: at given discriminator steps, a quality figure and the mean losses.
+
+    At each step in ``steps`` (the model's ``d_step_count``, counted over all fits) it appends to
+    ``self.history``: ``step``, ``epoch`` (``step / steps_per_epoch``), ``seconds`` (wall time
+    of training since ``on_train_begin``, evaluation excluded), every value of
+    ``quality_fn(model)`` (e.g. ``evaluation.quick_quality``: the Frechet distance on 2,000
+    images, or the 2D modes and high-quality fraction), and the mean of each of the model's
+    tracked values (``d_loss``, ``g_loss``, ``gp``, ``k``...) over the steps since the last point.
+    Those means come from the trackers' running totals and counts, so a ``g_loss`` updated every
+    fifth step is averaged over its own updates. ``path``: a JSON file rewritten at each point.
+
+    With ``steps_per_execution`` > 1 a point is taken at the end of the execution that reaches it.
+    """
+
+    def __init__(self, steps, quality_fn, steps_per_epoch=None, path=None):
+        super().__init__()
+        self.steps = sorted(int(s) for s in steps)
+        if not self.steps or self.steps[0] < 1:
+            raise ValueError(f"QualityCurve needs steps >= 1, got {steps!r}")
+        self.quality_fn, self.steps_per_epoch, self.path = quality_fn, steps_per_epoch, path
+        self.history = {}
+        #: wall and CPU seconds spent evaluating the points (to subtract from a run's time)
+        self.eval_seconds, self.eval_cpu_seconds = 0.0, 0.0
+
+    def _totals(self):
+        return {tracker.name: (float(keras.ops.convert_to_numpy(tracker.total)),
+                               float(keras.ops.convert_to_numpy(tracker.count)))
+                for tracker in self.model.metrics if hasattr(tracker, "total")}
+
+    def on_train_begin(self, logs=None):
+        self._seconds, self._start = 0.0, time.time()
+        self._next = 0
+        step = int(keras.ops.convert_to_numpy(self.model.d_step_count))
+        while self._next < len(self.steps) and self.steps[self._next] <= step:
+            self._next += 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._base = self._totals()  # the trackers were just reset
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._next >= len(self.steps):
+            return
+        step = int(keras.ops.convert_to_numpy(self.model.d_step_count))
+        if step < self.steps[self._next]:
+            return
+        while self._next < len(self.steps) and self.steps[self._next] <= step:
+            self._next += 1
+        self._seconds += time.time() - self._start
+        eval_wall, eval_cpu = time.time(), time.process_time()
+        totals = self._totals()
+        point = {"step": step, "seconds": round(self._seconds, 2)}
+        if self.steps_per_epoch:
+            point["epoch"] = step / self.steps_per_epoch
+        for name, (total, count) in totals.items():
+            base_total, base_count = self._base.get(name, (0.0, 0.0))
+            if count > base_count:
+                point[name] = (total - base_total) / (count - base_count)
+        point.update({key: float(value) for key, value in self.quality_fn(self.model).items()})
+        for key, value in point.items():
+            self.history.setdefault(key, []).append(value)
+        self._base = totals
+        self.eval_seconds += time.time() - eval_wall
+        self.eval_cpu_seconds += time.process_time() - eval_cpu
+        if self.path:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            with open(self.path, "w") as f:
+                json.dump(self.history, f, indent=1)
+        self._start = time.time()
 
 
 class NonFiniteLossError(RuntimeError):

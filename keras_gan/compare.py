@@ -2,7 +2,7 @@
 and write the results: ``python -m keras_gan compare``.
 
     python -m keras_gan compare --dataset grid25 --seeds 5 --out results/grid25
-    python -m keras_gan compare --dataset fashion_mnist --seeds 1 --epochs 0.5 --out results/fashion_mnist
+    python -m keras_gan compare --dataset fashion_mnist --seeds 1 --out results/fashion_mnist_5ep
 
 The models: the plain ``GAN`` with each of the 7 losses (``keras_gan.losses.names()``), then WGAN
 (clipping), WGAN-GP, DRAGAN, BEGAN, the conditional GAN and InfoGAN (the labels are the mode index
@@ -15,10 +15,16 @@ The budget is counted in ``train_step`` calls, i.e. discriminator updates on one
 ``d_steps = 5`` makes a fifth as many generator updates on the same data.
 
 ``out`` receives ``runs/<model>_seed<k>/`` (``run.json`` with the settings, ``metrics.json``,
-the samples behind the figure, ``generator.keras`` and ``gan.keras``), ``table.md`` (mean and
-standard deviation over seeds), ``runs.csv`` (one row per run) and ``samples.png``. A run whose
+``history.json`` (the training curve: quality and mean losses every quarter epoch, or every 1/20
+of a 2D budget), ``samples.npy`` (the samples behind the figure, uint8 for images),
+``generator.keras`` and ``gan.keras`` (not committed: Lucic et al.'s generator is 26 MB), and for
+``KEEP_GENERATOR`` models' seed 0 ``generator_f16.npz``, the generator's weights in float16, which
+``load_run`` turns back into a model), ``table.md`` (mean ± standard deviation over n seeds,
+and the command that reproduces each row), ``runs.csv`` (one row per run), ``samples.png`` and,
+for images, ``curves.png`` (every model's Frechet-distance curve) and ``grids/``. A run whose
 ``metrics.json`` exists with the same settings is not trained again, so an interrupted compare
-restarts where it stopped and adding a model or a seed only trains the new runs.
+restarts where it stopped and adding a model or a seed only trains the new runs; the table and
+figures are redrawn after every run from all finished runs in ``out``.
 """
 
 import csv
@@ -32,7 +38,7 @@ import keras
 import numpy as np
 
 from keras_gan import data, evaluation, losses, recipes
-from keras_gan.callbacks import NonFiniteLossError
+from keras_gan.callbacks import NonFiniteLossError, QualityCurve
 
 __all__ = ["Settings", "MIXTURE_SETTINGS", "IMAGE_SETTINGS", "model_ids", "settings_for", "compare",
            "train_run", "DATASETS"]
@@ -72,12 +78,22 @@ MIXTURE_SETTINGS = {
     "wgan_gp": Settings(overrides=(("gp_weight", 0.1),)),
     "dragan": Settings(overrides=(("penalty_weight", 0.1),)),
 }
-#: Fashion-MNIST: the recipes' paper defaults (Lucic et al.'s networks, batch 64, latent 64) for
-#: half an epoch (468 discriminator steps): one step of these networks costs ~0.35 CPU-s here,
-#: so a whole epoch of all 13 models is ~1.2 CPU-hours before evaluation. Pass --epochs for more.
+#: The image budget of the comparison (and of every notebook's Fashion-MNIST section): 5 epochs
+#: = 4,685 discriminator steps at batch 64, a quarter of Lucic et al.'s 20 (15,625 steps at
+#: batch 64 over their 50,000 images), the most that fits a 2-core CPU for 13 models x up to 3
+#: seeds (12-18 min a run). ``--epochs 20`` is the full protocol, for a GPU.
+IMAGE_EPOCHS = 5
+#: Points per epoch of an image run's training curve (history.json): every quarter epoch.
+CURVE_POINTS_PER_EPOCH = 4
+#: Points of a 2D run's training curve.
+MIXTURE_CURVE_POINTS = 20
+#: Fashion-MNIST: the recipes' paper defaults (Lucic et al.'s networks, batch 64, latent 64).
 IMAGE_SETTINGS = {
-    "*": Settings(epochs=0.5),
+    "*": Settings(epochs=IMAGE_EPOCHS),
 }
+#: Models whose seed-0 generator is committed (float16 weights, ``generator_f16.npz``): the
+#: notebooks run them (the conditional GAN's per-class rows, InfoGAN's traversals).
+KEEP_GENERATOR = ("cgan", "infogan")
 
 
 def _entries():
@@ -157,17 +173,28 @@ class LinearDecay(keras.callbacks.Callback):
 
 
 def _dataset(dataset, batch_size, seed, labels, settings):
-    """(tf.data pipeline, epochs, steps per epoch) for a budget of ``settings``."""
+    """(tf.data pipeline, fit epochs, steps per fit epoch, curve steps, steps per data epoch)
+    for a budget of ``settings``. Every model at a seed sees the same order of batches."""
     if data.is_mixture(dataset):
         chunks = 10 if settings.steps % 10 == 0 else 1
         pipeline = data.mixture(dataset).dataset(batch_size, steps_per_epoch=None, seed=seed,
                                                  with_labels=labels)
-        return pipeline, chunks, settings.steps // chunks
+        total = settings.steps
+        points = sorted({max(1, round(total * i / MIXTURE_CURVE_POINTS))
+                         for i in range(1, MIXTURE_CURVE_POINTS + 1)})
+        return pipeline, chunks, total // chunks, points, None
     pipeline = data.load(dataset, "train", batch_size=batch_size, seed=seed, with_labels=labels)
     per_epoch = int(pipeline.cardinality())
     total = max(1, round(settings.epochs * per_epoch))
-    chunks = max(1, min(10, round(settings.epochs * 4)))  # a progress line every ~quarter epoch
-    return pipeline.repeat(), chunks, max(1, total // chunks)
+    if float(settings.epochs).is_integer():
+        chunks, steps = int(settings.epochs), per_epoch
+    else:
+        chunks = max(1, min(10, round(settings.epochs * 4)))  # a progress line every ~quarter epoch
+        steps = max(1, total // chunks)
+    quarter = per_epoch / CURVE_POINTS_PER_EPOCH
+    points = sorted({round(quarter * i) for i in range(1, int(chunks * steps / quarter + 1e-9) + 1)}
+                    | {chunks * steps})
+    return pipeline.repeat(), chunks, steps, [p for p in points if p >= 1], per_epoch
 
 
 def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
@@ -182,13 +209,16 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
                                       learning_rate=settings.learning_rate, **overrides)
     batch_size = settings.batch_size or batch_size
     used = _resolved(model, recipe_name, loss, settings, batch_size, dataset)
-    pipeline, epochs, steps_per_epoch = _dataset(dataset, batch_size, seed,
-                                                 getattr(model, "uses_labels", False), settings)
+    pipeline, epochs, steps_per_epoch, curve_steps, data_epoch = _dataset(
+        dataset, batch_size, seed, getattr(model, "uses_labels", False), settings)
     if data.is_mixture(dataset) and steps_per_epoch % MIXTURE_STEPS_PER_EXECUTION == 0:
         # What compile(steps_per_execution=...) sets: several tiny 2D steps per tf.function call
         # halve the wall time; the steps themselves are unchanged.
         model.steps_per_execution = MIXTURE_STEPS_PER_EXECUTION
-    callbacks = []
+    os.makedirs(run_dir, exist_ok=True)
+    curve = QualityCurve(curve_steps, lambda m: evaluation.quick_quality(m, dataset, seed=seed),
+                         steps_per_epoch=data_epoch, path=os.path.join(run_dir, "history.json"))
+    callbacks = [curve]
     if settings.lr_decay == "linear":
         callbacks.append(LinearDecay(epochs * steps_per_epoch))
     elif settings.lr_decay is not None:
@@ -201,7 +231,6 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
     except NonFiniteLossError as error:  # a diverging run is a result, not the end of the sweep
         diverged = error
     wall, cpu = time.time() - wall, time.process_time() - cpu
-    os.makedirs(run_dir, exist_ok=True)
     if diverged is None:
         result, samples = evaluation.evaluate_model(model, dataset, seed=seed)
         if data.is_mixture(dataset):
@@ -210,12 +239,16 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
             np.save(os.path.join(run_dir, "samples.npy"), data.to_uint8(samples[:60]))
         model.generator.save(os.path.join(run_dir, "generator.keras"))
         model.save(os.path.join(run_dir, "gan.keras"))
+        if model_id in KEEP_GENERATOR and seed == 0:
+            save_generator_f16(model, os.path.join(run_dir, "generator_f16.npz"))
     else:
         columns = MIXTURE_COLUMNS if data.is_mixture(dataset) else IMAGE_COLUMNS
         result = {key: float("nan") for key, *_ in columns}
         result.update(seed=seed, diverged_at_step=diverged.step, diverged=str(diverged))
-    result.update(model_id=model_id, dataset=dataset, train_seconds=round(wall, 1),
-                  train_cpu_seconds=round(cpu, 1))
+    # Training time without the curve's evaluations (reported apart as curve_seconds).
+    result.update(model_id=model_id, dataset=dataset, train_seconds=round(wall - curve.eval_seconds, 1),
+                  train_cpu_seconds=round(cpu - curve.eval_cpu_seconds, 1),
+                  curve_seconds=round(curve.eval_seconds, 1))
     run = {"model_id": model_id, "model": recipe_name, "loss": loss, "dataset": dataset,
            "seed": seed, "latent_dim": int(model.latent_dim), "settings": used}
     with open(os.path.join(run_dir, "run.json"), "w") as f:
@@ -272,6 +305,8 @@ def compare(dataset, seeds, out, models=None, steps=None, epochs=None, verbose=0
             trained += 1
             status = f"trained in {result['train_seconds']:.0f} s"
         results[model_id].append(result)
+        if status != "done before, skipped":  # redraw now, so each finished run can be committed
+            write_outputs(dataset, collect(dataset, out, steps, epochs), out, command=command)
         elapsed = time.time() - start
         eta = ""
         if trained and i < len(jobs):
@@ -279,11 +314,60 @@ def compare(dataset, seeds, out, models=None, steps=None, epochs=None, verbose=0
         log(f"[{i}/{len(jobs)}] {model_id} seed {seed}: {evaluation.format_metrics(result).splitlines()[0]}"
             f" ({status}{eta})")
     wall = time.time() - start
-    write_outputs(dataset, results, out, command=command)
-    log("\n" + table_rows(dataset, results))
+    everything = collect(dataset, out, steps, epochs)
+    write_outputs(dataset, everything, out, command=command)
+    log("\n" + table_rows(dataset, everything))
     log(f"wrote {os.path.join(out, 'table.md')}, runs.csv, samples.png; {trained} runs trained "
         f"in {wall / 60:.1f} min")
     return results
+
+
+def collect(dataset, out, steps=None, epochs=None):
+    """{model_id: [result per seed]} of every finished run in ``out`` with this budget (the
+    table and figures show them all, whichever compare command trained them)."""
+    found = {}
+    runs_dir = os.path.join(out, "runs")
+    for model_id in model_ids(dataset):
+        settings = settings_for(model_id, dataset, steps, epochs)
+        seeds = []
+        prefix = f"{model_id}_seed"
+        for name in (os.listdir(runs_dir) if os.path.isdir(runs_dir) else ()):
+            if name.startswith(prefix) and name[len(prefix):].isdigit():
+                seeds.append(int(name[len(prefix):]))
+        runs = [r for r in (_finished(os.path.join(runs_dir, f"{prefix}{k}"), settings, dataset)
+                            for k in sorted(seeds)) if r is not None]
+        if runs:
+            found[model_id] = runs
+    return found
+
+
+def save_generator_f16(model, path):
+    """The generator's weights (trainable and batch-norm statistics) as float16 in one npz."""
+    np.savez_compressed(path, *[np.asarray(keras.ops.convert_to_numpy(w), np.float16)
+                                for w in model.generator.weights])
+
+
+def load_run(run_dir):
+    """The compiled model of a finished compare run whose ``generator_f16.npz`` was committed
+    (``KEEP_GENERATOR``): rebuilt from ``run.json`` with the recipe, the generator's weights
+    loaded (float16 rounding: relative differences ~1e-3 in the weights)."""
+    with open(os.path.join(run_dir, "run.json")) as f:
+        run = json.load(f)
+    path = os.path.join(run_dir, "generator_f16.npz")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} is missing: only the seed-0 runs of {', '.join(KEEP_GENERATOR)} "
+                                "commit their generator; other runs' samples are in samples.npy")
+    s = run["settings"]
+    model, _ = recipes.build(run["model"], run["dataset"], loss=run["loss"], seed=run["seed"],
+                             latent_dim=run["latent_dim"])
+    with np.load(path) as weights:
+        values = [weights[f"arr_{i}"].astype(np.float32) for i in range(len(weights.files))]
+    if len(values) != len(model.generator.weights):
+        raise ValueError(f"{path} holds {len(values)} arrays, the {s['recipe']} generator has "
+                         f"{len(model.generator.weights)} weights")
+    for variable, value in zip(model.generator.weights, values):
+        variable.assign(value)
+    return model
 
 
 # ----------------------------------------------------------------------------------------------
@@ -327,7 +411,7 @@ def table_rows(dataset, results):
     columns = MIXTURE_COLUMNS if mixture else IMAGE_COLUMNS
     budget = "steps" if mixture else "epochs"
     head = (["model", "optimizer, lr (, changed defaults)", "d_steps", budget, "latent", "batch"]
-            + [c[1] for c in columns] + ["train s (CPU s)", "seeds"])
+            + [c[1] for c in columns] + ["train s (CPU s)", "n (seeds)"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for model_id, runs in results.items():
         if not runs:
@@ -343,7 +427,7 @@ def table_rows(dataset, results):
     return "\n".join(lines) + "\n"
 
 
-def table_markdown(dataset, results, command=None):
+def table_markdown(dataset, results, command=None, out=None):
     """The table with a few lines on how it was made (what ``table.md`` holds)."""
     mixture = data.is_mixture(dataset)
     intro = [f"Results of `compare` on {dataset}: mean ± standard deviation over seeds "
@@ -360,7 +444,26 @@ def table_markdown(dataset, results, command=None):
     cpu = sum(r.get("train_cpu_seconds", 0.0) for r in runs) / 60
     intro.append(f"Training time summed over the {len(runs)} runs: {wall:.1f} min wall, {cpu:.1f} min "
                  "CPU (evaluation and saving not included).")
-    return "\n\n".join(intro) + "\n\n" + table_rows(dataset, results)
+    return ("\n\n".join(intro) + "\n\n" + table_rows(dataset, results)
+            + "\n" + reproduce_rows(dataset, results, out))
+
+
+def reproduce_rows(dataset, results, out=None):
+    """Markdown: for each row, the command that reproduces it and the time its runs took."""
+    mixture = data.is_mixture(dataset)
+    lines = ["| model | reproduce with | train time per run, wall (CPU) |", "|---|---|---|"]
+    for model_id, runs in results.items():
+        if not runs:
+            continue
+        budget = runs[0]["settings"]
+        command = command_line(dataset, len(runs), out or f"results/{dataset}", [model_id],
+                               steps=budget.get("steps") if mixture else None,
+                               epochs=None if mixture else budget.get("epochs"))
+        walls = [r.get("train_seconds", np.nan) / 60 for r in runs]
+        cpus = [r.get("train_cpu_seconds", np.nan) / 60 for r in runs]
+        lines.append(f"| {label(model_id)} | `{command}` | {np.mean(walls):.1f} min ({np.mean(cpus):.1f} "
+                     f"min){' each, ' + str(len(runs)) + ' seeds' if len(runs) > 1 else ''} |")
+    return "\n".join(lines) + "\n"
 
 
 def write_csv(results, path):
@@ -419,6 +522,50 @@ def figure(dataset, results, out, path):
     plt.close(fig)
 
 
+def load_history(out, model_id, seed):
+    """A run's training curve (``history.json``) as {key: list}, or None if it has none."""
+    path = os.path.join(out, "runs", f"{model_id}_seed{seed}", "history.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def curves_figure(results, out, path):
+    """Every model's Frechet-distance curve (2,000 samples every quarter epoch) on a log scale,
+    one colour per model: the mean over its seeds, each seed as a thin line."""
+    from keras_gan import plotting
+
+    plt = plotting._plt()
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    tab20 = plt.get_cmap("tab20").colors
+    colours = tab20[::2] + tab20[1::2]  # the 10 strong colours first, then their light partners
+    drawn = 0
+    for i, (model_id, runs) in enumerate(results.items()):
+        curves = [h for h in (load_history(out, model_id, r["seed"]) for r in runs)
+                  if h and "frechet_distance" in h]
+        if not curves:
+            continue
+        colour = colours[i % len(colours)]
+        for h in curves:
+            ax.plot(h["epoch"], h["frechet_distance"], color=colour, lw=0.6, alpha=0.5)
+        n = min(len(h["epoch"]) for h in curves)
+        mean = np.mean([h["frechet_distance"][:n] for h in curves], axis=0)
+        ax.plot(curves[0]["epoch"][:n], mean, color=colour, lw=1.8,
+                label=f"{label(model_id)} (n={len(curves)})")
+        drawn += 1
+    ax.set_yscale("log")
+    ax.set_xlabel("epochs (discriminator passes over the 60,000 training images)")
+    ax.set_ylabel("Frechet distance, 2,000 samples (log)")
+    ax.grid(True, which="both", alpha=0.3)
+    if drawn:
+        ax.legend(fontsize=7, ncol=2, loc="upper right")
+    ax.set_title("Fashion-MNIST: quality during training (mean over seeds bold, each seed thin)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def write_model_grids(results, out):
     """For image datasets: ``out``/grids/MODEL.png, the 6 x 10 samples of each model's first run
     that did not diverge, at one screen pixel per image pixel (for the README's table of losses)."""
@@ -439,11 +586,12 @@ def write_model_grids(results, out):
 def write_outputs(dataset, results, out, command=None):
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "table.md"), "w") as f:
-        f.write(table_markdown(dataset, results, command))
+        f.write(table_markdown(dataset, results, command, out=out))
     write_csv(results, os.path.join(out, "runs.csv"))
     figure(dataset, results, out, os.path.join(out, "samples.png"))
     if not data.is_mixture(dataset):
         write_model_grids(results, out)
+        curves_figure(results, out, os.path.join(out, "curves.png"))
 
 
 def command_line(dataset, seeds, out, models=None, steps=None, epochs=None):

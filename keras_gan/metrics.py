@@ -352,6 +352,7 @@ def evaluate_mixture(samples, mixture, threshold_sigmas=3.0):
 # --------------------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
 def _test_features():
     from keras_gan import data
     images, _ = data.load_arrays("fashion_mnist", "test")
