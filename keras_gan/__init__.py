@@ -53,6 +53,7 @@ from keras_gan.models import BEGAN, DRAGAN, WGAN, WGANGP, ConditionalGAN, InfoGA
 _SUBMODULES = (
     "losses", "penalties", "gan", "models", "architectures", "data",
     "metrics", "callbacks", "plotting", "recipes", "cli", "evaluation", "compare", "distribute",
+    "validation", "training", "serialization", "sampling", "backend",
 )
 _CLASSES = ("GAN", "WGAN", "WGANGP", "DRAGAN", "BEGAN", "ConditionalGAN", "InfoGAN")
 

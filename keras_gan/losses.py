@@ -21,6 +21,8 @@ losses need it; the other losses ignore it.
 import keras
 from keras import ops
 
+from keras_gan.validation import check_float
+
 __all__ = [
     "Loss", "Minimax", "NonSaturating", "LeastSquares", "Wasserstein", "Hinge",
     "RelativisticAverage", "RelativisticAverageLeastSquares", "get", "names",
@@ -126,7 +128,7 @@ class LeastSquares(Loss):
     """
 
     def __init__(self, a=0.0, b=1.0, c=1.0):
-        self.a, self.b, self.c = float(a), float(b), float(c)
+        self.a, self.b, self.c = (check_float(name, value, "finite") for name, value in (("a", a), ("b", b), ("c", c)))
 
     def discriminator_loss(self, real_logits, fake_logits):
         return 0.5 * _mean(ops.square(_f32(real_logits) - self.b)) + 0.5 * _mean(

@@ -1,11 +1,22 @@
 """Gradient penalties on the discriminator: WGAN-GP, DRAGAN and R1.
 
-Each function takes ``critic``, any callable mapping a batch of inputs to the
-discriminator's *raw* output (logit or critic value, never its sigmoid), and
-returns a scalar: the penalty *before* its weight. The model that uses it adds
-``weight * penalty`` in exactly one place (``GAN.discriminator_losses``).
+Two layers, as for the losses:
 
-Conventions (the bugs they avoid are listed in DESIGN.md section 4):
+- functions, the formulas: ``gradient_penalty``, ``dragan_penalty``, ``r1_penalty``. Each
+  takes ``critic``, any callable mapping a batch of inputs to the discriminator's *raw*
+  output (logit or critic value, never its sigmoid), and returns a scalar: the penalty
+  *before* its weight.
+- ``Penalty`` objects, what a model holds (``model.penalty``): one class per penalty
+  (``GradientPenalty``, ``DRAGANPenalty``, ``R1Penalty``) that calls its function, carries
+  its own parameters (DRAGAN's c) and saves with the model. ``get(name_or_object)`` gives
+  one ("gradient_penalty", "dragan", "r1"). A subclass of your own plugs into any GAN:
+  ``kg.GAN(..., penalty=MyPenalty())``; register it with
+  ``keras.saving.register_keras_serializable`` and it saves and loads as a custom loss does.
+
+The model multiplies the penalty by its ``penalty_weight`` in exactly one place,
+``GAN.discriminator_losses``: L_D = loss + penalty_weight * penalty.
+
+Conventions, each the fix of a bug seen in public implementations:
 - the interpolation coefficient alpha is drawn U(0, 1) **per sample**, with
   shape (B, 1, ..., 1);
 - the gradient norm is taken over **all non-batch axes**, with a small epsilon
@@ -14,16 +25,17 @@ Conventions (the bugs they avoid are listed in DESIGN.md section 4):
 
 For a linear critic D(x) = <w, x> the gradient is w everywhere, so
 ``gradient_penalty`` and ``dragan_penalty`` return (||w|| - 1)^2 and
-``r1_penalty`` returns ||w||^2 / 2; the tests check exactly that.
+``r1_penalty`` returns ||w||^2 / 2.
 """
 
 import keras
-import tensorflow as tf
 from keras import ops
 
-from keras_gan.distribute import per_replica
+from keras_gan import backend
+from keras_gan.validation import check_float
 
-__all__ = ["gradient_penalty", "dragan_penalty", "r1_penalty", "gradient_norms", "get", "names"]
+__all__ = ["Penalty", "GradientPenalty", "DRAGANPenalty", "R1Penalty", "gradient_penalty", "dragan_penalty",
+           "r1_penalty", "gradient_norms", "get", "names"]
 
 EPSILON = 1e-12
 
@@ -31,7 +43,7 @@ EPSILON = 1e-12
 def _uniform(shape, seed):
     # Under tf.distribute each replica keeps its rows of the global batch's draw
     # (keras_gan.distribute.per_replica), so replicas do not share coefficients.
-    return per_replica(lambda s: keras.random.uniform(s, 0.0, 1.0, dtype="float32", seed=seed), shape)
+    return backend.per_replica(lambda s: keras.random.uniform(s, 0.0, 1.0, dtype="float32", seed=seed), shape)
 
 
 def _per_sample_uniform(x, seed):
@@ -40,15 +52,8 @@ def _per_sample_uniform(x, seed):
 
 def gradient_norms(critic, x):
     """||grad_x D(x)||_2 per sample (shape (B,)), norm over all non-batch axes."""
-    x = ops.cast(x, "float32")
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        out = ops.cast(critic(x), "float32")
-        # Summing over the batch gives each sample's own gradient: samples are
-        # independent in a critic without batch-coupled layers (no batch norm).
-        total = ops.sum(out)
-    grads = tape.gradient(total, x)
-    axes = tuple(range(1, len(x.shape)))
+    grads = backend.input_gradients(critic, x)
+    axes = tuple(range(1, len(grads.shape)))
     return ops.sqrt(ops.sum(ops.square(grads), axis=axes) + EPSILON)
 
 
@@ -84,11 +89,12 @@ def dragan_penalty(critic, real, c=0.5, seed=None, target=1.0, std=None):
     P     = E[(||grad_{x_hat} D(x_hat)||_2 - 1)^2]
 
     std(x) is the standard deviation of the whole real batch (as in the
-    authors' code); pass ``std`` to use another value (``GAN`` passes the
-    global batch's under ``tf.distribute``, see ``keras_gan.distribute``).
+    authors' code); pass ``std`` to use another value (``DRAGANPenalty`` passes
+    the global batch's under ``tf.distribute``, see ``keras_gan.distribute``).
     The penalty acts only in a small neighbourhood of the data, where it stops
     the discriminator from growing sharp gradients around real points (the
-    local equilibria behind mode collapse). Paper weight 10, c=0.5.
+    local equilibria behind mode collapse). Paper weight 10, c=0.5. With an
+    int ``seed``, u is drawn with ``seed`` and alpha with ``seed + 1``.
     Paper: https://arxiv.org/abs/1705.07215
     """
     real = ops.cast(real, "float32")
@@ -119,28 +125,136 @@ def r1_penalty(critic, real, seed=None):
     return 0.5 * ops.mean(ops.square(gradient_norms(critic, real)))
 
 
-_PENALTIES = {
-    "gradient_penalty": gradient_penalty,
-    "dragan": dragan_penalty,
-    "r1": r1_penalty,
-}
-_SHORT_NAMES = {"gradient_penalty": "gp", "dragan": "dragan_gp", "r1": "r1"}
+# ------------------------------------------------------------------ Penalty objects
+_REGISTRY = {}
+
+
+def _register(name):
+    def wrap(cls):
+        cls.name = name
+        _REGISTRY[name] = cls
+        return keras.saving.register_keras_serializable("keras_gan")(cls)
+    return wrap
+
+
+class Penalty:
+    """Base class: a scalar regulariser of the discriminator, before its weight.
+
+    A subclass implements ``__call__(critic, real, fake, seed)``: ``critic`` maps a
+    batch of inputs to the raw adversarial output (B, 1) (with a conditional model's
+    labels already bound), ``real`` and ``fake`` are the discriminator step's batches
+    (``fake`` is a constant), ``seed`` is the model's ``SeedGenerator`` for any random
+    coefficients. It returns the unweighted penalty; the model adds
+    ``penalty_weight * penalty`` in ``GAN.discriminator_losses`` and nowhere else.
+    ``metric`` is the progress-bar name of the value. ``per_sample`` True means the
+    penalty is defined per sample, so a batch-norm discriminator gets a
+    ``BatchNormPenaltyWarning``. Parameters go in ``__init__`` and ``get_config``.
+    """
+
+    name = None
+    metric = "penalty"
+    per_sample = True
+
+    def __call__(self, critic, real, fake, seed=None):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+@_register("gradient_penalty")
+class GradientPenalty(Penalty):
+    r"""WGAN-GP's penalty (Gulrajani et al. 2017, eq. 3), on lines between real and fake:
+
+        GP = E[(||grad D(x_hat)||_2 - target)^2],  x_hat = alpha x + (1 - alpha) G(z),
+        alpha ~ U(0, 1) per sample, target = 1.
+
+    Computed by ``gradient_penalty``. Paper: https://arxiv.org/abs/1704.00028
+    """
+
+    metric = "gp"
+
+    def __init__(self, target=1.0):
+        self.target = check_float("target", target, "finite")
+
+    def __call__(self, critic, real, fake, seed=None):
+        return gradient_penalty(critic, real, fake, seed=seed, target=self.target)
+
+    def get_config(self):
+        return {"target": self.target}
+
+
+@_register("dragan")
+class DRAGANPenalty(Penalty):
+    r"""DRAGAN's local penalty (Kodali et al. 2017), near the real data only:
+
+        P = E[(||grad D(x_hat)||_2 - target)^2],  x_hat = x + alpha c std(x) u,
+        u ~ U[0, 1) per element, alpha ~ U(0, 1) per sample, target = 1.
+
+    ``c`` is the perturbation scale (paper: 0.5); std(x) is over the global batch.
+    Computed by ``dragan_penalty``. Paper: https://arxiv.org/abs/1705.07215
+    """
+
+    metric = "dragan_gp"
+
+    def __init__(self, c=0.5, target=1.0):
+        self.c = check_float("the DRAGAN perturbation scale c", c, ">= 0")
+        self.target = check_float("target", target, "finite")
+
+    def __call__(self, critic, real, fake, seed=None):
+        return dragan_penalty(critic, real, c=self.c, seed=seed, target=self.target,
+                              std=backend.global_std(real))
+
+    def get_config(self):
+        return {"c": self.c, "target": self.target}
+
+
+@_register("r1")
+class R1Penalty(Penalty):
+    r"""R1 (Mescheder et al. 2018, eq. 9), on the real data only:
+
+        R1 = 1/2 E_x[||grad_x D(x)||^2]
+
+    With the 1/2 the model's ``penalty_weight`` is the paper's gamma. Computed by
+    ``r1_penalty``. Paper: https://arxiv.org/abs/1801.04406
+    """
+
+    metric = "r1"
+
+    def __call__(self, critic, real, fake, seed=None):
+        return r1_penalty(critic, real)
+
+
+_ALIASES = {"gp": "gradient_penalty", "wgan_gp": "gradient_penalty", "dragan_penalty": "dragan",
+            "r1_penalty": "r1"}
 
 
 def names():
-    return tuple(_PENALTIES)
+    """The registered penalty names, in a stable order."""
+    return tuple(_REGISTRY)
 
 
-def get(name):
-    """The penalty function registered under ``name``; ValueError if unknown."""
-    key = str(name).strip().lower().replace("-", "_")
-    key = {"gp": "gradient_penalty", "wgan_gp": "gradient_penalty", "dragan_penalty": "dragan",
-           "r1_penalty": "r1"}.get(key, key)
-    if key not in _PENALTIES:
-        raise ValueError(f"Unknown penalty {name!r}. Valid names: {', '.join(names())} (or None).")
-    return key, _PENALTIES[key]
-
-
-def metric_name(name):
-    """The progress-bar name of a penalty: 'gp', 'dragan_gp' or 'r1'."""
-    return _SHORT_NAMES[get(name)[0]]
+def get(identifier):
+    """A ``Penalty`` from a name (``names()``, or an alias such as "gp"), a config
+    dict or a ``Penalty`` instance (returned as is). ValueError for an unknown name."""
+    if isinstance(identifier, Penalty):
+        return identifier
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    if isinstance(identifier, str):
+        key = identifier.strip().lower().replace("-", "_")
+        key = _ALIASES.get(key, key)
+        if key in _REGISTRY:
+            return _REGISTRY[key]()
+        raise ValueError(f"Unknown penalty {identifier!r}. Valid names: {', '.join(names())} (or None, "
+                         "or a keras_gan.penalties.Penalty instance).")
+    raise TypeError(f"A penalty must be a name or a keras_gan.penalties.Penalty instance, got "
+                    f"{type(identifier).__name__}. Valid names: {', '.join(names())}.")

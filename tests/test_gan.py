@@ -84,6 +84,20 @@ def test_wgan_weights_stay_clipped_after_every_step():
 ])
 def test_metrics_are_epoch_means_without_loss_column(cls, kwargs, columns):
     model = compiled(cls, **kwargs)
+    model.run_eagerly = True
+    # Each step's own values, recorded where the losses are computed.
+    steps = {"d": [], "g": []}
+    d_losses, g_losses = model.discriminator_losses, model.generator_losses
+
+    def record(kind, fn):
+        def wrapped(*args):
+            total, logs = fn(*args)
+            steps[kind].append({name: float(value) for name, value in logs.items()})
+            return total, logs
+        return wrapped
+
+    model.discriminator_losses = record("d", d_losses)
+    model.generator_losses = record("g", g_losses)
 
     class BatchLogs(keras.callbacks.Callback):
         seen = []
@@ -95,12 +109,20 @@ def test_metrics_are_epoch_means_without_loss_column(cls, kwargs, columns):
     history = model.fit(points(), epochs=2, verbose=0, callbacks=[BatchLogs()])
     assert set(history.history) == columns
     assert set(m.name for m in model.metrics) == columns
-    # Keras passes running means to on_train_batch_end: the epoch value is the mean
-    # of the per-step values, which we recover from consecutive running means.
-    last_epoch = BatchLogs.seen[6:]
-    running = np.array([logs["d_loss"] for logs in last_epoch])
-    per_step = running * np.arange(1, 7) - np.concatenate([[0], running[:-1] * np.arange(1, 6)])
-    np.testing.assert_allclose(history.history["d_loss"][1], per_step.mean(), rtol=1e-5)
+    assert len(steps["d"]) == 12 and len(steps["g"]) == 12 // model.d_steps
+    penalty = (columns - {"d_loss", "g_loss"}) or set()
+    for epoch in range(2):
+        d_steps = steps["d"][6 * epoch:6 * epoch + 6]
+        g_steps = steps["g"][len(steps["g"]) // 2 * epoch:len(steps["g"]) // 2 * (epoch + 1)]
+        # The epoch value is the mean of that epoch's per-step values ...
+        for name in {"d_loss"} | penalty:
+            np.testing.assert_allclose(history.history[name][epoch], np.mean([s[name] for s in d_steps]), rtol=1e-6)
+        np.testing.assert_allclose(history.history["g_loss"][epoch], np.mean([s["g_loss"] for s in g_steps]),
+                                   rtol=1e-6)
+        # ... and Keras's per-batch logs are the running means within the epoch.
+        for batch in range(6):
+            np.testing.assert_allclose(BatchLogs.seen[6 * epoch + batch]["d_loss"],
+                                       np.mean([s["d_loss"] for s in d_steps[:batch + 1]]), rtol=1e-6)
 
 
 def test_save_load_round_trip_and_schedule_resumes(tmp_path):
@@ -139,12 +161,53 @@ def test_generator_loss_uses_real_batch_for_relativistic_loss():
 
 
 def test_config_is_json():
-    model = compiled(kg.DRAGAN, c=0.3)
+    model = compiled(kg.DRAGAN, c=0.3, penalty_weight=2.0)
     config = model.get_config()
     json.dumps(config)
-    assert config["c"] == 0.3 and "dragan_c" not in config
+    assert config["c"] == 0.3 and "dragan_c" not in config and "penalty" not in config
     clone = kg.DRAGAN.from_config(config)
-    assert clone.c == 0.3 and clone.penalty == "dragan"
+    assert clone.c == 0.3 and type(clone.penalty) is kg.penalties.DRAGANPenalty and clone.penalty_weight == 2.0
+    config = compiled(penalty=kg.penalties.DRAGANPenalty(c=0.7), penalty_weight=3.0).get_config()
+    json.dumps(config)
+    clone = kg.GAN.from_config(config)
+    assert clone.penalty.c == 0.7 and clone.penalty_weight == 3.0
+
+
+@pytest.mark.parametrize("build, attributes", [
+    (lambda g, d: kg.GAN(g, d, LATENT, loss="hinge", penalty="r1", penalty_weight=3.0, d_steps=2, seed=4),
+     {"loss_fn.name": "hinge", "penalty.name": "r1", "penalty_weight": 3.0, "d_steps": 2, "seed": 4}),
+    (lambda g, d: kg.GAN(g, d, LATENT, penalty=kg.penalties.DRAGANPenalty(c=1.0)),
+     {"penalty.c": 1.0, "penalty_weight": 10.0}),
+    (lambda g, d: kg.WGAN(g, d, LATENT, clip_value=0.02, d_steps=3, penalty="r1", penalty_weight=0.5),
+     {"clip_value": 0.02, "d_steps": 3, "penalty.name": "r1", "penalty_weight": 0.5, "loss_fn.name": "wasserstein"}),
+    (lambda g, d: kg.WGANGP(g, d, LATENT, gp_weight=5.0, d_steps=2, loss="hinge"),
+     {"penalty_weight": 5.0, "gp_weight": 5.0, "penalty.name": "gradient_penalty", "d_steps": 2,
+      "loss_fn.name": "hinge"}),
+    (lambda g, d: kg.DRAGAN(g, d, LATENT, penalty_weight=3.0, c=1.0, loss="least_squares"),
+     {"penalty_weight": 3.0, "c": 1.0, "penalty.c": 1.0, "loss_fn.name": "least_squares"}),
+], ids=["GAN", "GAN-DRAGANPenalty", "WGAN", "WGANGP", "DRAGAN"])
+def test_every_constructor_argument_takes_effect_and_survives_the_config(build, attributes):
+    def value(model, dotted):
+        for part in dotted.split("."):
+            model = getattr(model, part)
+        return model
+
+    model = build(*mlp_pair())
+    clone = type(model).from_config(json.loads(json.dumps(model.get_config())))
+    for m in (model, clone):
+        assert {key: value(m, key) for key in attributes} == attributes
+
+
+def test_generate_takes_n_positionally_and_the_rest_by_keyword():
+    model = compiled()
+    with pytest.raises(TypeError, match=r"GAN.generate\(\) takes n only positionally; pass seed=0 by keyword"):
+        model.generate(16, 0)
+    z = model.latent_numpy(4, seed=3)
+    np.testing.assert_array_equal(model.generate(4, noise=z), model.generate(4, seed=3))
+    # Other batch sizes run other kernels: equal within float32 rounding.
+    np.testing.assert_allclose(model.generate(4, seed=3, batch_size=3), model.generate(4, seed=3), atol=1e-6)
+    with pytest.raises(ValueError, match=r"noise must have shape \(4, 4\)"):
+        model.generate(4, noise=np.zeros((4, 3)))
 
 
 def test_bad_arguments_raise_clear_errors():

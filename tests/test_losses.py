@@ -82,6 +82,8 @@ def test_least_squares_minus_one_one_zero_coding():
     restored = kg.losses.get({"class_name": "keras_gan>LeastSquares", "config": loss.get_config(),
                               "module": None, "registered_name": "keras_gan>LeastSquares"})
     assert restored.get_config() == {"a": -1.0, "b": 1.0, "c": 0.0}
+    with pytest.raises(ValueError, match="b must be a finite number; got nan"):
+        kg.losses.LeastSquares(b=float("nan"))
 
 
 def _generator_grad(loss, fake_logit):

@@ -113,6 +113,36 @@ def test_began_training_steps_follow_the_k_recursion_and_log_k_and_m():
     np.testing.assert_allclose(history.history["M"][0], np.mean([s[3] for s in seen]), rtol=1e-5)
 
 
+def test_began_k_follows_eq4_with_the_discriminator_steps_fake_batch():
+    """k_1 = clip(k_0 + lambda_k (gamma L(x) - L(G(z_D))), 0, 1) with L at the autoencoder's
+    weights before its update and z_D the discriminator step's draw, by hand in numpy."""
+    gen_w, gen_b = np.array([[0.5, -0.3]], "float32"), np.array([0.1, 0.2], "float32")
+    ae_w, ae_b = np.array([[0.9, 0.1], [0.0, 0.8]], "float32"), np.array([0.05, -0.05], "float32")
+    generator = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2)])
+    autoencoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+    generator.layers[0].set_weights([gen_w, gen_b])
+    autoencoder.layers[0].set_weights([ae_w, ae_b])
+    model = kg.BEGAN(generator, autoencoder, 1, gamma=0.5, lambda_k=0.1, seed=7)
+    model.compile(d_optimizer=keras.optimizers.SGD(0.5), g_optimizer=keras.optimizers.SGD(0.5))
+    model.k.assign(0.25)
+    x = np.array([[0.3, -0.2], [0.8, 0.1], [-0.5, 0.6], [0.0, -0.9]], "float32")
+    # The discriminator step's z_D is the SeedGenerator's first draw (then z_G).
+    seeds = keras.random.SeedGenerator(0)
+    seeds.state.assign(model.seed_generator.state.numpy())
+    z_d = keras.random.normal((4, 1), seed=seeds).numpy().astype("float64")
+    model.fit(tf.data.Dataset.from_tensors(x), epochs=1, verbose=0)
+
+    def L(v, w, b):
+        return np.mean(np.abs(v - (v @ w + b)), axis=1)
+
+    fake_d = z_d @ gen_w.astype("float64") + gen_b
+    real_error, fake_error = L(x.astype("float64"), ae_w, ae_b).mean(), L(fake_d, ae_w, ae_b).mean()
+    expected = float(np.clip(0.25 + 0.1 * (0.5 * real_error - fake_error), 0.0, 1.0))
+    np.testing.assert_allclose(float(model.k.numpy()), expected, rtol=0, atol=1e-6)
+    # The autoencoder did move (so the pre-update evaluation is what the test pins).
+    assert np.abs(autoencoder.layers[0].get_weights()[0] - ae_w).max() > 1e-2
+
+
 @pytest.fixture(scope="module")
 def trained_began():
     model = compile_(began(lambda_k=0.05))
@@ -136,8 +166,9 @@ def test_began_rejects_bad_arguments():
     ae = architectures.mlp_autoencoder(2, units=8, depth=1)
     with pytest.raises(ValueError, match=r"gamma must be in \(0, 1\]"):
         kg.BEGAN(g, ae, LATENT, gamma=0)
-    with pytest.raises(ValueError, match="BEGAN takes no 'loss'"):
-        kg.BEGAN(g, ae, LATENT, loss="hinge")
+    for key, value in (("loss", "hinge"), ("penalty", "r1"), ("penalty_weight", 5.0)):
+        with pytest.raises(TypeError, match=f"BEGAN takes no '{key}'.*tune it with gamma and lambda_k"):
+            kg.BEGAN(g, ae, LATENT, **{key: value})
     with pytest.raises(ValueError, match="must be an autoencoder"):
         kg.BEGAN(g, architectures.mlp_discriminator(2, units=8, depth=1), LATENT)
 
@@ -202,8 +233,49 @@ def test_cgan_grid_has_one_row_per_class_with_shared_noise():
     model = cgan()
     images, rows, names = model.grid_samples(seed=3, per_row=4, class_names="abcdefgh")
     assert rows == K and names == list("abcdefgh") and images.shape == (4 * K, 2)
-    for c in range(K):
-        np.testing.assert_array_equal(images[4 * c:4 * c + 4], model.generate(4, labels=c, seed=3))
+    for c in range(K):   # batches of other sizes: equal within float32 rounding
+        np.testing.assert_allclose(images[4 * c:4 * c + 4], model.generate(4, labels=c, seed=3), atol=1e-6)
+    with pytest.raises(TypeError, match=r"ConditionalGAN.generate\(\) takes n only positionally; pass labels=3"):
+        model.generate(4, 3)
+
+
+class Recorder(keras.Model):
+    """Wraps a network and records every call's inputs and outputs (eager mode)."""
+
+    def __init__(self, inner, log):
+        super().__init__()
+        self.inner, self.record = inner, log.append     # (Keras would copy a list attribute)
+
+    def call(self, inputs, training=False):
+        out = self.inner(inputs, training=training)
+        self.record(([np.array(t) for t in inputs], np.array(out)))
+        return out
+
+
+def test_cgan_discriminator_sees_the_generators_labels_and_each_reals_own_label():
+    keras.utils.set_random_seed(0)
+    g_log, d_log = [], []
+    g = Recorder(architectures.mlp_generator(LATENT, 2, units=8, depth=1, extra_input_dim=K), g_log)
+    d = Recorder(architectures.mlp_discriminator(2, units=8, depth=1, extra_input_dim=K), d_log)
+    model = compile_(kg.ConditionalGAN(g, d, LATENT, num_classes=K, penalty="gradient_penalty", seed=0),
+                     run_eagerly=True)
+    x, y = RING.sample_with_labels(8, seed=3)
+    y = np.array([0, 5, 5, 2, 7, 1, 3, 6], "int32")     # every row its own label, not sorted
+    x = RING.centers[y] + 0.01 * x
+    one_hot = np.eye(K, dtype="float32")[y]
+    model.fit(tf.data.Dataset.from_tensors((x, y)), epochs=1, verbose=0)
+    # D step: G(z_D, y); D(x, y); D(G(z_D, y), y); the penalty's D(x_hat, y). G step: G(z_G, y), D(G(z_G, y), y).
+    assert len(g_log) == 2 and len(d_log) == 4
+    (real_in, real_labels), _ = d_log[0]
+    np.testing.assert_array_equal(real_in, x)
+    np.testing.assert_array_equal(real_labels, one_hot)                  # each real row with its own label
+    for g_call, d_call in ((g_log[0], d_log[1]), (g_log[1], d_log[3])):
+        (_, g_labels), fake = g_call
+        (d_in, d_labels), _ = d_call
+        np.testing.assert_array_equal(g_labels, one_hot)                 # fakes follow the real labels
+        np.testing.assert_array_equal(d_in, fake)                        # D judges exactly G's rows ...
+        np.testing.assert_array_equal(d_labels, g_labels)                # ... with G's labels
+    np.testing.assert_array_equal(d_log[2][0][1], one_hot)              # x_hat mixes rows of one label
 
 
 # -------------------------------------------------------------------------------- InfoGAN
@@ -230,21 +302,63 @@ def test_mutual_information_terms_match_numpy():
 
 
 def test_infogan_adds_weighted_information_to_both_losses():
-    model = infogan(num_continuous=1, categorical_weight=1.0, continuous_weight=0.1)
+    model = infogan(num_continuous=1, categorical_weight=0.7, continuous_weight=0.1)
     latent = model.latent_codes(6, categories=[0, 1, 2, 3, 4, 5], continuous=np.linspace(-1, 1, 6)[:, None],
                                 seed=0)
     rng = np.random.default_rng(0)
     real_logit, fake_logit = rng.normal(size=(6, 1)).astype("float32"), rng.normal(size=(6, 1)).astype("float32")
-    q = rng.normal(size=(6, K + 1)).astype("float32")
-    cat, cont = mutual_information_terms(q, latent[:, LATENT:LATENT + K], latent[:, LATENT + K:], K)
-    loss = kg.losses.get("non_saturating")
-    d_total, d_logs = model.discriminator_losses(None, None, (real_logit, q), (fake_logit, q), latent, None)
-    g_total, g_logs = model.generator_losses(None, None, None, (fake_logit, q), latent, None)
-    np.testing.assert_allclose(float(d_total), float(loss.discriminator_loss(real_logit, fake_logit))
-                               + float(cat) + 0.1 * float(cont), rtol=1e-6)
-    np.testing.assert_allclose(float(g_total), float(loss.generator_loss(real_logit, fake_logit))
-                               + float(cat) + 0.1 * float(cont), rtol=1e-6)
+    q_real, q_fake = (rng.normal(size=(6, K + 1)).astype("float32") for _ in range(2))
+    # L_I on the fake batch, from the definition: CE of the categorical code, (c - mu)^2 / 2.
+    logits = q_fake[:, :K].astype("float64")
+    log_softmax = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    cat = -np.mean(log_softmax[np.arange(6), np.arange(6)])
+    cont = np.mean(0.5 * (np.linspace(-1, 1, 6) - q_fake[:, K]) ** 2)
+    softplus = lambda t: np.log1p(np.exp(t.astype("float64")))           # noqa: E731
+    d_adv = softplus(-real_logit).mean() + softplus(fake_logit).mean()
+    g_adv = softplus(-fake_logit).mean()
+    d_total, d_logs = model.discriminator_losses(None, None, (real_logit, q_real), (fake_logit, q_fake), latent, None)
+    g_total, g_logs = model.generator_losses(None, None, None, (fake_logit, q_fake), latent, None)
+    np.testing.assert_allclose(float(d_total), d_adv + 0.7 * cat + 0.1 * cont, rtol=1e-6)
+    np.testing.assert_allclose(float(g_total), g_adv + 0.7 * cat + 0.1 * cont, rtol=1e-6)
     np.testing.assert_allclose([float(d_logs["info_cat"]), float(d_logs["info_cont"])], [cat, cont], rtol=1e-6)
+    np.testing.assert_allclose([float(d_logs["d_loss"]), float(g_logs["g_loss"])], [d_adv, g_adv], rtol=1e-6)
+
+
+def test_infogan_information_trains_g_and_q_and_the_adversarial_loss_never_q():
+    """Gradients the optimizers receive in one step: L_I reaches every generator weight and
+    the Q head; the adversarial loss gives exactly zero to the Q head."""
+
+    class Zero(kg.losses.Loss):                       # no adversarial term: L_I alone
+        def discriminator_loss(self, real_logits, fake_logits):
+            return 0.0 * keras.ops.mean(real_logits) + 0.0 * keras.ops.mean(fake_logits)
+
+        def generator_loss(self, real_logits, fake_logits):
+            return 0.0 * keras.ops.mean(fake_logits)
+
+    def gradients(model):
+        model = compile_(model, run_eagerly=True)
+        seen = {}
+        for part in ("d", "g"):
+            optimizer = getattr(model, f"{part}_optimizer")
+
+            def apply(grads, variables, part=part, original=optimizer.apply):
+                seen[part] = {v.path: None if g is None else np.array(g) for g, v in zip(grads, variables)}
+                return original(grads, variables)
+            optimizer.apply = apply
+        model.fit(points(n_batches=1), epochs=1, verbose=0)
+        return seen
+
+    def q_head(grads):
+        return [g for path, g in grads.items() if path.split("/")[-2] == "q"]
+
+    info_only = gradients(infogan(loss=Zero()))
+    assert len(q_head(info_only["d"])) == 2
+    assert all(g is not None and np.abs(g).max() > 1e-6 for g in q_head(info_only["d"]))
+    assert all(g is not None and np.abs(g).max() > 1e-6 for g in info_only["g"].values())
+    adversarial_only = gradients(infogan(categorical_weight=0.0, continuous_weight=0.0))
+    for g in q_head(adversarial_only["d"]):
+        assert g is None or not np.any(g)
+    assert any(np.abs(g).max() > 1e-6 for path, g in adversarial_only["d"].items() if "logit" in path)
 
 
 def q_accuracy(model):
@@ -276,8 +390,12 @@ def test_infogan_grid_and_generate_codes():
     model = infogan(num_continuous=2)
     images, rows, names = model.grid_samples(seed=2, per_row=3)
     assert rows == K and names[0] == "c=0" and images.shape == (3 * K, 2)
-    for c in range(K):
-        np.testing.assert_array_equal(images[3 * c:3 * c + 3], model.generate(3, categories=c, seed=2))
+    for c in range(K):   # batches of other sizes: equal within float32 rounding
+        np.testing.assert_allclose(images[3 * c:3 * c + 3], model.generate(3, categories=c, seed=2), atol=1e-6)
+    with pytest.raises(TypeError, match=r"InfoGAN.generate\(\) takes n only positionally; pass categories=1"):
+        model.generate(3, 1)
+    with pytest.raises(TypeError, match=r"InfoGAN.latent_codes\(\) takes n only positionally"):
+        model.latent_codes(3, 1)
     traversal = model.latent_codes(5, categories=1, continuous=np.stack([np.linspace(-1, 1, 5), np.zeros(5)], 1),
                                    noise=np.zeros((5, LATENT)))
     np.testing.assert_array_equal(traversal[:, LATENT + 1], 1.0)

@@ -1,4 +1,9 @@
-"""Penalties against their definitions, on a linear critic D(x) = <w, x>."""
+"""Penalties against their definitions (a linear critic D(x) = <w, x>, whose gradient is w
+everywhere, and nonlinear critics, whose gradient says where the penalty is evaluated), and
+the Penalty objects: registry, config, a user's own subclass in a model, old files."""
+
+import json
+import os
 
 import keras
 import numpy as np
@@ -39,6 +44,30 @@ def test_dragan_penalty_of_linear_critic(batch):
     expected = (np.linalg.norm(w.astype("float64")) - 1) ** 2
     np.testing.assert_allclose(float(kg.penalties.dragan_penalty(critic, batch[0], c=0.5, seed=0)),
                                expected, rtol=1e-5)
+
+
+def test_dragan_penalty_is_evaluated_at_its_perturbed_points(batch):
+    """D(x) = sum(tanh(x)) per sample: grad = 1 - tanh(x)^2, so the penalty depends on
+    where it is evaluated. x_hat is computed here from the definition, with the draws of
+    an int seed (u from seed, alpha from seed + 1)."""
+    real = batch[0]
+
+    def critic(x):
+        return tf.reduce_sum(tf.tanh(x), axis=[1, 2, 3])[:, None]
+
+    c, seed = 2.0, 4
+    u = keras.random.uniform(SHAPE, 0.0, 1.0, dtype="float32", seed=seed).numpy().astype("float64")
+    alpha = keras.random.uniform((8, 1, 1, 1), 0.0, 1.0, dtype="float32", seed=seed + 1).numpy()
+    x = real.astype("float64")
+    x_hat = x + alpha * (c * x.std() * u)                       # x + alpha (x_p - x), x_p = x + c std(x) u
+    norms = np.sqrt(((1 - np.tanh(x_hat) ** 2) ** 2).reshape(8, -1).sum(axis=1))
+    expected = np.mean((norms - 1.0) ** 2)
+    value = float(kg.penalties.dragan_penalty(critic, real, c=c, seed=seed))
+    np.testing.assert_allclose(value, expected, rtol=1e-5)
+    # The same at the unperturbed data or at x + c std u (alpha = 1) is far off:
+    for wrong in (x, x + c * x.std() * u):
+        other = np.mean((np.sqrt(((1 - np.tanh(wrong) ** 2) ** 2).reshape(8, -1).sum(axis=1)) - 1) ** 2)
+        assert abs(other - expected) > 100 * 1e-5 * expected
 
 
 def test_r1_penalty_of_linear_critic(batch):
@@ -89,12 +118,9 @@ def test_gradient_penalty_on_raw_output_not_sigmoid(batch):
 @pytest.mark.parametrize("name", ["gradient_penalty", "dragan", "r1"])
 def test_penalty_gradient_reaches_critic_weights(name, batch):
     critic, w = linear_critic()
-    fn = kg.penalties.get(name)[1]
+    penalty = kg.penalties.get(name)
     with tf.GradientTape() as tape:
-        if name == "gradient_penalty":
-            value = fn(critic, *batch, seed=0)
-        else:
-            value = fn(critic, batch[0], seed=0)
+        value = penalty(critic, *batch, seed=0)
     (grad,) = tape.gradient(value, critic.trainable_variables)
     norm = np.linalg.norm(w.astype("float64"))
     # d/dw (||w|| - 1)^2 = 2 (||w|| - 1) w / ||w||;  d/dw ||w||^2 / 2 = w
@@ -105,3 +131,114 @@ def test_penalty_gradient_reaches_critic_weights(name, batch):
 def test_unknown_penalty_name():
     with pytest.raises(ValueError, match="Valid names: gradient_penalty, dragan, r1"):
         kg.penalties.get("lipschitz")
+
+
+# ------------------------------------------------------------------ Penalty objects
+P = kg.penalties
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
+
+
+def test_get_gives_penalty_objects_that_round_trip_their_config():
+    assert P.names() == ("gradient_penalty", "dragan", "r1")
+    for name, cls in (("gradient_penalty", P.GradientPenalty), ("gp", P.GradientPenalty),
+                      ("dragan", P.DRAGANPenalty), ("r1", P.R1Penalty)):
+        assert type(P.get(name)) is cls
+    assert P.get("dragan").c == 0.5
+    own = P.DRAGANPenalty(c=1.5)
+    assert P.get(own) is own
+    for penalty in (P.GradientPenalty(target=0.5), P.DRAGANPenalty(c=1.5, target=2.0), P.R1Penalty()):
+        config = keras.saving.serialize_keras_object(penalty)
+        json.dumps(config)
+        clone = P.get(config)
+        assert type(clone) is type(penalty) and clone.get_config() == penalty.get_config()
+    with pytest.raises(TypeError, match="must be a name or a keras_gan.penalties.Penalty"):
+        P.get(3)
+    with pytest.raises(ValueError, match="perturbation scale c must be >= 0"):
+        P.DRAGANPenalty(c=-1)
+
+
+def test_penalty_objects_compute_their_functions(batch):
+    def critic(x):
+        return tf.reduce_sum(tf.tanh(x), axis=[1, 2, 3])[:, None]
+
+    real, fake = batch
+    pairs = [(P.GradientPenalty(target=0.5)(critic, real, fake, seed=2),
+              P.gradient_penalty(critic, real, fake, seed=2, target=0.5)),
+             (P.DRAGANPenalty(c=2.0)(critic, real, fake, seed=2), P.dragan_penalty(critic, real, c=2.0, seed=2)),
+             (P.R1Penalty()(critic, real, fake), P.r1_penalty(critic, real))]
+    for got, expected in pairs:
+        np.testing.assert_allclose(float(got), float(expected), rtol=1e-6)
+    assert len({round(float(a), 4) for a, _ in pairs}) == 3
+
+
+@keras.saving.register_keras_serializable("keras_gan_tests")
+class OneSidedGradientPenalty(kg.penalties.Penalty):
+    """E[max(0, ||grad D(x_hat)|| - target)^2] at WGAN-GP's x_hat (Petzka et al. 2018)."""
+
+    metric = "gp_one_sided"
+
+    def __init__(self, target=1.0):
+        self.target = target
+
+    def __call__(self, critic, real, fake, seed=None):
+        alpha = keras.random.uniform((keras.ops.shape(real)[0], 1), seed=seed)
+        x_hat = alpha * real + (1.0 - alpha) * fake
+        return keras.ops.mean(keras.ops.square(keras.ops.relu(P.gradient_norms(critic, x_hat) - self.target)))
+
+    def get_config(self):
+        return {"target": self.target}
+
+
+def _ring_gan(cls, **kwargs):
+    from keras_gan import architectures
+    keras.utils.set_random_seed(0)
+    extra = 8 if cls is kg.ConditionalGAN else 0
+    g = architectures.mlp_generator(4, 2, units=8, depth=1, extra_input_dim=extra)
+    d = architectures.mlp_discriminator(2, units=8, depth=1, extra_input_dim=extra)
+    if cls is kg.ConditionalGAN:
+        kwargs["num_classes"] = 8
+    model = cls(g, d, 4, seed=0, **kwargs)
+    model.compile(d_optimizer=keras.optimizers.Adam(1e-2), g_optimizer=keras.optimizers.Adam(1e-2))
+    return model
+
+
+def _ring_data(cls, seed=0):
+    x, y = kg.data.mixture("ring8").sample_with_labels(64, seed=seed)
+    data = (x, y.astype("int32")) if cls is kg.ConditionalGAN else x
+    return tf.data.Dataset.from_tensor_slices(data).batch(32)
+
+
+@pytest.mark.parametrize("cls", [kg.GAN, kg.WGAN, kg.ConditionalGAN])
+def test_own_penalty_plugs_into_any_gan_and_survives_save_and_load(cls, tmp_path):
+    model = _ring_gan(cls, penalty=OneSidedGradientPenalty(target=0.1), penalty_weight=5.0)
+    history = model.fit(_ring_data(cls), epochs=1, verbose=0).history
+    assert set(history) == {"d_loss", "g_loss", "gp_one_sided"} and history["gp_one_sided"][0] > 0
+    unweighted = _ring_gan(cls, penalty=OneSidedGradientPenalty(target=0.1), penalty_weight=0.0)
+    unweighted.fit(_ring_data(cls), epochs=1, verbose=0)
+    assert not np.allclose(model.discriminator.get_weights()[0], unweighted.discriminator.get_weights()[0])
+    model.save(tmp_path / "own.keras")
+    loaded = keras.models.load_model(tmp_path / "own.keras", safe_mode=True)
+    assert type(loaded.penalty) is OneSidedGradientPenalty and loaded.penalty.target == 0.1
+    assert loaded.penalty_weight == 5.0
+    # Both continue identically: same weights, optimizer state, random stream and penalty.
+    for m in (model, loaded):
+        m.fit(_ring_data(cls, seed=1), epochs=1, verbose=0)
+    for a, b in zip(model.variables, loaded.variables):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_files_saved_before_penalty_objects_still_load():
+    def load(name):
+        return keras.models.load_model(os.path.join(FIXTURES, name), safe_mode=True)
+
+    gan = load("legacy_gan_dragan.keras")       # config: "penalty": "dragan", "dragan_c": 0.3
+    assert type(gan) is kg.GAN and type(gan.penalty) is P.DRAGANPenalty
+    assert (gan.penalty.c, gan.penalty_weight) == (0.3, 2.0)
+    dragan = load("legacy_dragan.keras")
+    assert type(dragan) is kg.DRAGAN and (dragan.c, dragan.penalty_weight) == (0.25, 3.0)
+    wgan_gp = load("legacy_wgan_gp.keras")      # config holds a dragan_c that had no effect
+    assert type(wgan_gp) is kg.WGANGP and type(wgan_gp.penalty) is P.GradientPenalty
+    assert (wgan_gp.gp_weight, wgan_gp.d_steps) == (4.0, 3)
+    for model in (gan, dragan, wgan_gp):
+        model.fit(_ring_data(kg.GAN), epochs=1, verbose=0)
+        assert np.all(np.isfinite(model.generate(4, seed=0)))

@@ -195,7 +195,7 @@ BAD_INPUTS = {
                     _nets_then(lambda g, d: kg.WGAN(g, d, LATENT, d_steps=2.5))),
     "negative penalty weight": (ValueError, r"penalty_weight must be >= 0",
                                 _nets_then(lambda g, d: kg.GAN(g, d, LATENT, penalty="r1", penalty_weight=-1))),
-    "negative gp_weight": (ValueError, r"penalty_weight must be >= 0",
+    "negative gp_weight": (ValueError, r"gp_weight must be >= 0",
                            _nets_then(lambda g, d: kg.WGANGP(g, d, LATENT, gp_weight=-10))),
     "negative DRAGAN c": (ValueError, r"perturbation scale c must be >= 0",
                           _nets_then(lambda g, d: kg.DRAGAN(g, d, LATENT, c=-0.5))),
@@ -209,6 +209,55 @@ BAD_INPUTS = {
     "BEGAN gamma 1.5": (ValueError, r"gamma must be in \(0, 1\]", lambda: kg.BEGAN(
         architectures.mlp_generator(LATENT, 2, units=8, depth=1), architectures.mlp_autoencoder(2, units=8, depth=1),
         LATENT, gamma=1.5)),
+    # arguments that would be dropped: a TypeError naming the one to use
+    "WGANGP penalty_weight": (TypeError, r"WGANGP takes no 'penalty_weight'.*pass gp_weight=5.0",
+                              _nets_then(lambda g, d: kg.WGANGP(g, d, LATENT, penalty_weight=5.0))),
+    "WGANGP penalty": (TypeError, r"WGANGP takes no 'penalty'.*kg.GAN\(",
+                       _nets_then(lambda g, d: kg.WGANGP(g, d, LATENT, penalty="r1"))),
+    "DRAGAN dragan_c": (TypeError, r"DRAGAN takes no 'dragan_c'.*pass c=1.0",
+                        _nets_then(lambda g, d: kg.DRAGAN(g, d, LATENT, dragan_c=1.0))),
+    "DRAGAN penalty": (TypeError, r"DRAGAN takes no 'penalty'",
+                       _nets_then(lambda g, d: kg.DRAGAN(g, d, LATENT, penalty="gradient_penalty"))),
+    "GAN dragan_c": (TypeError, r"GAN takes no 'dragan_c'.*penalty=kg.penalties.DRAGANPenalty\(c=1.0\)",
+                     _nets_then(lambda g, d: kg.GAN(g, d, LATENT, penalty="dragan", dragan_c=1.0))),
+    "BEGAN penalty_weight": (TypeError, r"BEGAN takes no 'penalty_weight'", lambda: kg.BEGAN(
+        architectures.mlp_generator(LATENT, 2, units=8, depth=1), architectures.mlp_autoencoder(2, units=8, depth=1),
+        LATENT, penalty_weight=5.0)),
+    "generate(n, seed) positionally": (TypeError, r"takes n only positionally; pass seed=0 by keyword",
+                                       lambda: build("gan").generate(16, 0)),
+    # NaN and infinity in any float argument
+    "NaN penalty_weight": (ValueError, r"penalty_weight must be >= 0, a finite number; got nan",
+                           _nets_then(lambda g, d: kg.GAN(g, d, LATENT, penalty="r1", penalty_weight=math.nan))),
+    "infinite gp_weight": (ValueError, r"gp_weight must be >= 0, a finite number; got inf",
+                           _nets_then(lambda g, d: kg.WGANGP(g, d, LATENT, gp_weight=math.inf))),
+    "NaN DRAGAN c": (ValueError, r"perturbation scale c must be >= 0, a finite number; got nan",
+                     _nets_then(lambda g, d: kg.DRAGAN(g, d, LATENT, c=math.nan))),
+    "infinite DRAGANPenalty c": (ValueError, r"perturbation scale c must be >= 0, a finite number; got inf",
+                                 lambda: kg.penalties.DRAGANPenalty(c=math.inf)),
+    "NaN penalty target": (ValueError, r"target must be a finite number; got nan",
+                           lambda: kg.penalties.GradientPenalty(target=math.nan)),
+    "NaN clip_value": (ValueError, r"clip_value must be > 0, a finite number.*got nan",
+                       _nets_then(lambda g, d: kg.WGAN(g, d, LATENT, clip_value=math.nan))),
+    "infinite clip_value": (ValueError, r"clip_value must be > 0, a finite number.*got inf",
+                            _nets_then(lambda g, d: kg.WGAN(g, d, LATENT, clip_value=math.inf))),
+    "NaN BEGAN gamma": (ValueError, r"gamma must be in \(0, 1\], a finite number.*got nan", lambda: kg.BEGAN(
+        architectures.mlp_generator(LATENT, 2, units=8, depth=1), architectures.mlp_autoencoder(2, units=8, depth=1),
+        LATENT, gamma=math.nan)),
+    "infinite BEGAN lambda_k": (ValueError, r"lambda_k must be >= 0, a finite number; got inf", lambda: kg.BEGAN(
+        architectures.mlp_generator(LATENT, 2, units=8, depth=1), architectures.mlp_autoencoder(2, units=8, depth=1),
+        LATENT, lambda_k=math.inf)),
+    "NaN InfoGAN categorical_weight": (ValueError, r"categorical_weight must be >= 0, a finite number; got nan",
+                                       lambda: kg.InfoGAN(
+                                           architectures.mlp_generator(LATENT + 4 + 1, 2, units=8, depth=1),
+                                           architectures.mlp_infogan_discriminator(2, 4, 1, units=8, depth=1),
+                                           LATENT, 4, 1, categorical_weight=math.nan)),
+    "infinite InfoGAN continuous_weight": (ValueError, r"continuous_weight must be >= 0, a finite number; got inf",
+                                           lambda: kg.InfoGAN(
+                                               architectures.mlp_generator(LATENT + 4 + 1, 2, units=8, depth=1),
+                                               architectures.mlp_infogan_discriminator(2, 4, 1, units=8, depth=1),
+                                               LATENT, 4, 1, continuous_weight=math.inf)),
+    "string penalty_weight": (TypeError, r"penalty_weight must be a number, got '10'",
+                              _nets_then(lambda g, d: kg.GAN(g, d, LATENT, penalty="r1", penalty_weight="10"))),
     "unknown loss": (ValueError, r"Unknown GAN loss", _nets_then(lambda g, d: kg.GAN(g, d, LATENT, loss="wgan"))),
     "unknown penalty": (ValueError, r"Unknown penalty", _nets_then(lambda g, d: kg.GAN(g, d, LATENT,
                                                                                       penalty="gp2"))),
@@ -254,6 +303,10 @@ def test_batch_norm_critic_with_gradient_penalty_warns():
         kg.WGANGP(g, bn_critic, LATENT)
     with pytest.warns(BatchNormPenaltyWarning):
         kg.DRAGAN(g, bn_critic, LATENT)
+    with pytest.warns(BatchNormPenaltyWarning, match="r1 penalty is defined per sample"):
+        kg.GAN(g, bn_critic, LATENT, penalty="r1")
+    with pytest.warns(BatchNormPenaltyWarning, match="dragan penalty"):
+        kg.GAN(g, bn_critic, LATENT, penalty=kg.penalties.DRAGANPenalty(c=1.0))
     with warnings.catch_warnings():
         warnings.simplefilter("error", BatchNormPenaltyWarning)
         kg.GAN(g, bn_critic, LATENT)                        # no penalty: BN is the DCGAN recipe

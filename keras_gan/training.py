@@ -1,0 +1,136 @@
+"""``compile`` and ``fit`` for the GAN models, with their safeguards (a mixin of ``GAN``).
+
+- ``compile(d_optimizer, g_optimizer)``: two optimizers, never one object for both;
+  under a ``mixed_float16`` policy each is wrapped in a ``LossScaleOptimizer``.
+- ``fit``: the first batch is checked before any step (``validate_batch``), and
+  ``keras_gan.callbacks.TerminateOnNonFinite`` goes first in the callbacks.
+"""
+
+import sys
+
+import keras
+
+from keras_gan import validation
+
+__all__ = ["TrainingMixin"]
+
+
+class TrainingMixin:
+    """``compile``, ``fit`` and their checks; mixed into ``keras_gan.GAN``."""
+
+    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+        """Set the two optimizers; other keyword arguments go to ``keras.Model.compile``
+        (``jit_compile``, ``steps_per_execution``, ``run_eagerly``).
+
+        Under a ``mixed_float16`` policy each optimizer is wrapped in a
+        ``keras.optimizers.LossScaleOptimizer``: the train step multiplies each
+        loss by the current scale (``scale_loss``) and ``apply`` divides the
+        gradients by it, skipping the update (and halving the scale) when they
+        are not finite."""
+        if d_optimizer is None or g_optimizer is None:
+            raise ValueError(
+                "GAN.compile() needs both optimizers: compile(d_optimizer=keras.optimizers.Adam(2e-4, "
+                "0.5), g_optimizer=keras.optimizers.Adam(2e-4, 0.5)).")
+        if d_optimizer is g_optimizer and not isinstance(d_optimizer, str):
+            raise ValueError(
+                "GAN.compile() got the same optimizer object for d_optimizer and g_optimizer; each "
+                "network needs its own optimizer (its own moment estimates and step count): pass "
+                "two instances, e.g. keras.optimizers.Adam(2e-4, 0.5) twice.")
+        for key in ("optimizer", "loss"):
+            if kwargs.pop(key, None) is not None:
+                raise ValueError(f"GAN.compile() takes no {key!r}: pass d_optimizer and g_optimizer, "
+                                 "and the adversarial loss to the model's constructor (loss=...).")
+        super().compile(optimizer=None, **kwargs)
+        self.d_optimizer = keras.optimizers.get(d_optimizer)
+        self.g_optimizer = keras.optimizers.get(g_optimizer)
+        if keras.mixed_precision.global_policy().name == "mixed_float16":
+            if not isinstance(self.d_optimizer, keras.optimizers.LossScaleOptimizer):
+                self.d_optimizer = keras.optimizers.LossScaleOptimizer(self.d_optimizer)
+            if not isinstance(self.g_optimizer, keras.optimizers.LossScaleOptimizer):
+                self.g_optimizer = keras.optimizers.LossScaleOptimizer(self.g_optimizer)
+        # Build now: the generator is updated inside a conditional branch, where
+        # optimizer variables cannot be created.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
+            return None
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "jit_compile": self._compile_config.config.get("jit_compile", "auto")
+            if getattr(self, "_compile_config", None) else "auto",
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            jit_compile=config.get("jit_compile", "auto"))
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, *args,
+            check_data=True, stop_on_non_finite=True, **kwargs):
+        """``keras.Model.fit``, with two safeguards (both on by default):
+
+        - ``check_data``: before training starts, the first batch is checked by
+          ``validate_batch`` (shape against the networks, dtype, value range,
+          labels of conditional models); a bad batch raises ValueError or
+          TypeError naming the fix. A ``tf.data.Dataset`` is peeked at with
+          ``take(1)``, which starts one extra pass of its input pipeline (a
+          reshuffling dataset then starts training from its next order);
+          Python generators and iterators are not checked, since peeking
+          would consume a batch.
+        - ``stop_on_non_finite``: a ``keras_gan.callbacks.TerminateOnNonFinite``
+          is put first in the callbacks (unless you pass one, which is then
+          moved first): at the first step whose logged loss is NaN or
+          infinite it raises ``NonFiniteLossError`` naming the step and the
+          loss, before any later callback (``ModelCheckpoint``,
+          ``BackupAndRestore``) can save the broken weights.
+        """
+        if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
+            raise ValueError(
+                f"{type(self).__name__}.fit() was called before compile(): call "
+                "compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.5), "
+                "g_optimizer=keras.optimizers.Adam(2e-4, 0.5)) first.")
+        # A tf.data pipeline is shuffled by keras_gan.data already; Keras would
+        # otherwise warn that its default shuffle=True is ignored.
+        tf = sys.modules.get("tensorflow")
+        if tf is not None and isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        if check_data:
+            first = validation.first_batch(x, y, batch_size)
+            if first is not None:
+                self.validate_batch(first)
+        if stop_on_non_finite and not isinstance(callbacks, keras.callbacks.CallbackList):
+            from keras_gan.callbacks import TerminateOnNonFinite
+
+            callbacks = list(callbacks or [])
+            guards = [c for c in callbacks if isinstance(c, TerminateOnNonFinite)]
+            callbacks = (guards or [TerminateOnNonFinite()]) + [c for c in callbacks if c not in guards]
+        return super().fit(x, y, batch_size, epochs, verbose, callbacks, *args, **kwargs)
+
+    def validate_batch(self, data):
+        """Check one element of the training data before training starts; raise a
+        ValueError or TypeError naming the problem and its fix.
+
+        ``data`` is what the dataset yields (before ``unpack_batch``); the checks are
+        ``keras_gan.validation.check_batch``'s. Subclasses extend it (a conditional
+        model's ``unpack_batch`` checks the labels) and call ``super().validate_batch(data)``.
+        """
+        real, _ = self.unpack_batch(data)
+        validation.check_batch(real, self.generator, self.discriminator)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a tf.distribute strategy Keras builds the model on a batch it first
+        # reduces over replicas, which fails under MultiWorkerMirroredStrategy (a
+        # PerReplica batch). A GAN is built in __init__ and its optimizers in
+        # compile(), so there is nothing to build: skip it then.
+        if all(layer.built for layer in self._flatten_layers()):
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+    def test_step(self, data):
+        raise NotImplementedError(
+            "GAN.evaluate() has no meaning for an adversarial game; use keras_gan.metrics "
+            "(e.g. `python -m keras_gan evaluate RUN_DIR`).")
