@@ -80,7 +80,7 @@ def build_parser():
     c = sub.add_parser("train-classifier", help="train the Fashion-MNIST classifier behind the image metrics")
     c.add_argument("--out", default=None, help="where to save it (default: the committed weights' path)")
     c.add_argument("--epochs", type=_positive_int, default=8)
-    e = sub.add_parser("evaluate", help="metrics of a trained generator (DESIGN section 7) -> metrics.json")
+    e = sub.add_parser("evaluate", help="metrics of a trained generator (docs/protocol.md) -> metrics.json")
     e.add_argument("path", metavar="RUN_DIR_OR_GENERATOR", help="a run directory or a .keras file")
     e.add_argument("--n", type=_positive_int, default=None, help="samples (default 2500 in 2D, 10000 images)")
     e.add_argument("--seed", type=int, default=0)

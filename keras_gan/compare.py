@@ -98,7 +98,11 @@ KEEP_GENERATOR = ("cgan", "infogan")
 
 def _entries():
     """model id -> (recipe name, loss or None): the plain GAN under each loss, then the models."""
-    entries = {name: ("gan", name) for name in losses.names()}
+    entries = {}
+    for name in losses.names():
+        entries[name] = ("gan", name)
+        if name == "least_squares":  # Lucic et al.'s code fits s(D) instead of D: an extra row
+            entries["least_squares_sigmoid"] = ("gan", "least_squares_sigmoid")
     for name in ("wgan", "wgan_gp", "dragan", "began", "cgan", "infogan"):
         entries[name] = (name, None)
     return entries
@@ -115,6 +119,8 @@ _LABELS = {"wgan": "WGAN (clipping)", "wgan_gp": "WGAN-GP", "dragan": "DRAGAN", 
 
 def label(model_id):
     """The table's name of a model id: "GAN (hinge)", "WGAN-GP", ..."""
+    if model_id == "least_squares_sigmoid":
+        return "GAN (least_squares on sigmoid, Lucic et al.'s code)"
     recipe, loss = _entries()[model_id]
     return f"GAN ({loss})" if loss else _LABELS.get(model_id, model_id)
 

@@ -125,20 +125,34 @@ class LeastSquares(Loss):
     b - c = 1 and b - a = 2 under which minimising the objective minimises the
     Pearson chi^2 divergence between p_data + p_g and 2 p_g (paper, eq. 9).
     Paper: https://arxiv.org/abs/1611.04076
+
+    ``on_sigmoid=True`` fits s(D(.)) instead of D(.) to the codes: the variant in Lucic et al.'s
+    code (google/compare_gan, "Are GANs Created Equal?" 2018), named
+    ``"least_squares_sigmoid"`` in ``get``. Its generator gradient,
+    (s(D(G(z))) - c) s'(D(G(z))), vanishes when D rejects the fakes confidently, like minimax's.
     """
 
-    def __init__(self, a=0.0, b=1.0, c=1.0):
+    def __init__(self, a=0.0, b=1.0, c=1.0, on_sigmoid=False):
         self.a, self.b, self.c = (check_float(name, value, "finite") for name, value in (("a", a), ("b", b), ("c", c)))
+        if not isinstance(on_sigmoid, bool):
+            raise TypeError(f"on_sigmoid must be True or False, got {on_sigmoid!r}.")
+        self.on_sigmoid = on_sigmoid
+
+    def _output(self, logits):
+        return ops.sigmoid(_f32(logits)) if self.on_sigmoid else _f32(logits)
 
     def discriminator_loss(self, real_logits, fake_logits):
-        return 0.5 * _mean(ops.square(_f32(real_logits) - self.b)) + 0.5 * _mean(
-            ops.square(_f32(fake_logits) - self.a))
+        return 0.5 * _mean(ops.square(self._output(real_logits) - self.b)) + 0.5 * _mean(
+            ops.square(self._output(fake_logits) - self.a))
 
     def generator_loss(self, real_logits, fake_logits):
-        return 0.5 * _mean(ops.square(_f32(fake_logits) - self.c))
+        return 0.5 * _mean(ops.square(self._output(fake_logits) - self.c))
 
     def get_config(self):
-        return {"a": self.a, "b": self.b, "c": self.c}
+        config = {"a": self.a, "b": self.b, "c": self.c}
+        if self.on_sigmoid:
+            config["on_sigmoid"] = True
+        return config
 
 
 @_register("wasserstein")
@@ -228,8 +242,13 @@ class RelativisticAverageLeastSquares(RelativisticAverage):
         return _mean(ops.square(f - 1.0)) + _mean(ops.square(r + 1.0))
 
 
+#: Named variants of a registered loss, accepted by ``get`` (not in ``names()``): formulations
+#: from another source than the loss's paper, shown as extra rows of the comparison.
+VARIANTS = {"least_squares_sigmoid": lambda: LeastSquares(on_sigmoid=True)}
+
+
 def names():
-    """The registered loss names, in a stable order."""
+    """The registered loss names, in a stable order (the papers' formulations)."""
     return tuple(_REGISTRY)
 
 
@@ -246,6 +265,8 @@ def get(identifier):
         key = identifier.strip().lower().replace("-", "_")
         if key in _REGISTRY:
             return _REGISTRY[key]()
+        if key in VARIANTS:
+            return VARIANTS[key]()
         raise ValueError(
             f"Unknown GAN loss {identifier!r}. Valid names: {', '.join(names())}.")
     raise TypeError(

@@ -5,7 +5,7 @@ Image metrics are computed on the 128-d penultimate activations (layer ``"featur
 small CNN trained on Fashion-MNIST by :func:`train_classifier`; its weights ship as
 ``keras_gan/assets/fashion_mnist_classifier.keras``. Inception features (FID proper) are not
 used: Inception was trained on ImageNet photographs, not 28x28 grey clothing, so absolute values
-here are not comparable with published FIDs -- compare rankings, not numbers (DESIGN section 7).
+here are not comparable with published FIDs -- compare rankings, not numbers (docs/protocol.md).
 
 Everything here takes and returns numpy; TensorFlow is imported only by the classifier functions.
 """
@@ -304,7 +304,7 @@ def density_coverage(real, fake, k=5):
 
 def mode_coverage(samples, mixture, threshold_sigmas=3.0):
     """Mode coverage of 2D samples against a Gaussian mixture (VEEGAN, Srivastava et al. 2017;
-    PacGAN, Lin et al. 2018; DESIGN section 7).
+    PacGAN, Lin et al. 2018; docs/protocol.md).
 
     With centers c_1..c_K and standard deviation sigma of ``mixture``, each sample x is assigned
     to its nearest center m(x) = argmin_k |x - c_k| and is *high quality* if
@@ -370,7 +370,7 @@ def frechet_floor(n=10_000, seed=0):
 
 
 def evaluate_images(fake_images, real_images=None, k_pr=3, k_dc=5):
-    """All Fashion-MNIST metrics of DESIGN section 7 for generated images (float, [-1, 1]).
+    """All Fashion-MNIST metrics of the evaluation protocol (docs/protocol.md) for generated images (float, [-1, 1]).
 
     ``real_images`` defaults to the 10,000 Fashion-MNIST test images (their features are cached).
     Returns a dict: frechet_distance, precision, recall (k = ``k_pr``), density, coverage

@@ -120,3 +120,22 @@ def test_gradients_finite_at_extreme_logits(name):
         g = loss.generator_loss(real, fake)
     for value in (d, g, *tape.gradient(d, [real, fake])):
         assert np.all(np.isfinite(ops.convert_to_numpy(value)))
+
+
+def test_least_squares_on_sigmoid_is_lucic_et_al_variant_and_round_trips():
+    """The variant named "least_squares_sigmoid" fits s(D) to the codes (compare_gan's LSGAN),
+    is not among the papers' names, and survives serialization."""
+    import keras
+
+    real = np.array([[0.3], [-2.0], [4.0]], "float32")
+    fake = np.array([[1.0], [-1.0], [-6.0]], "float32")
+    s = lambda t: 1.0 / (1.0 + np.exp(-t.astype(np.float64)))  # noqa: E731
+    loss = kg.losses.get("least_squares_sigmoid")
+    np.testing.assert_allclose(float(loss.discriminator_loss(real, fake)),
+                               0.5 * np.mean((s(real) - 1) ** 2) + 0.5 * np.mean(s(fake) ** 2), rtol=1e-6)
+    np.testing.assert_allclose(float(loss.generator_loss(real, fake)), 0.5 * np.mean((s(fake) - 1) ** 2),
+                               rtol=1e-6)
+    assert "least_squares_sigmoid" not in kg.losses.names()
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(loss))
+    assert again.on_sigmoid is True
+    assert kg.losses.get("least_squares").on_sigmoid is False
