@@ -302,6 +302,35 @@ def density_coverage(real, fake, k=5):
 # 2D Gaussian mixtures
 # --------------------------------------------------------------------------------------------
 
+def wasserstein_1(a, b):
+    r"""The exact Wasserstein-1 (earth mover's) distance between two equal-size point sets:
+
+        W1(a, b) = min over permutations pi of (1/n) sum_i ||a_i - b_pi(i)||_2
+
+    solved as an optimal assignment (``scipy.optimize.linear_sum_assignment``; O(n^3), about
+    0.2 s for n = 1,000). Unlike mode counts it penalises missing modes and imprecise samples
+    alike, and a generator collapsed onto one mode cannot score well.
+    """
+    from scipy.optimize import linear_sum_assignment
+    from scipy.spatial.distance import cdist
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.ndim != 2 or a.shape != b.shape:
+        raise ValueError(f"wasserstein_1 needs two point sets of the same shape (n, d), got {a.shape} "
+                         f"and {b.shape}")
+    cost = cdist(a, b)
+    rows, cols = linear_sum_assignment(cost)
+    return float(cost[rows, cols].mean())
+
+
+def mixture_wasserstein_1(samples, mixture, n=1_000, seed=0):
+    """W1 between the first ``n`` of ``samples`` and ``n`` points drawn from ``mixture`` (seeded).
+    Its floor is not 0: two samples of grid25 itself are ~0.33 apart at n = 1,000 (the modes'
+    counts differ by multinomial noise, and moving mass between modes costs 2 per unit)."""
+    samples = np.asarray(samples)[:n]
+    return wasserstein_1(samples, mixture.sample(len(samples), seed=seed))
+
+
 def mode_coverage(samples, mixture, threshold_sigmas=3.0):
     """Mode coverage of 2D samples against a Gaussian mixture (VEEGAN, Srivastava et al. 2017;
     PacGAN, Lin et al. 2018; docs/protocol.md).

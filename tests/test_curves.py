@@ -72,8 +72,25 @@ def test_quick_quality_on_a_mixture_matches_the_protocol():
               steps_per_epoch=30, verbose=0)
     quick = evaluation.quick_quality(model, "ring8", seed=3)
     full, _ = evaluation.evaluate_model(model, "ring8", seed=3)
-    assert sorted(quick) == ["high_quality", "kl", "modes"]
-    np.testing.assert_equal([quick[k] for k in sorted(quick)], [full[k] for k in sorted(quick)])
+    assert sorted(quick) == ["high_quality", "kl", "modes", "w1"]
+    np.testing.assert_equal([quick[k] for k in ("high_quality", "kl", "modes")],
+                            [full[k] for k in ("high_quality", "kl", "modes")])
+    assert 0 < quick["w1"] < 10
+
+
+def test_wasserstein_1_against_hand_computed_assignments():
+    a = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 3.0]])
+    b = np.array([[0.0, 3.0], [0.0, 0.5], [1.0, 0.0]])
+    # optimal: (0,0)->(0,0.5) 0.5, (1,0)->(1,0) 0, (0,3)->(0,3) 0
+    np.testing.assert_allclose(kg.metrics.wasserstein_1(a, b), 0.5 / 3, rtol=1e-12)
+    shifted = np.random.default_rng(0).normal(size=(200, 2))
+    np.testing.assert_allclose(kg.metrics.wasserstein_1(shifted, shifted + [3.0, 4.0]), 5.0, rtol=1e-12)
+    mixture = kg.data.mixture("grid25")
+    collapsed = np.zeros((1000, 2))  # every sample on the centre mode
+    assert kg.metrics.mixture_wasserstein_1(collapsed, mixture) > 2.0
+    # two samples of the grid itself: ~0.33, the finite-sample floor (the modes' counts differ by
+    # multinomial noise, and moving that excess between modes costs 2 per unit)
+    assert kg.metrics.mixture_wasserstein_1(mixture.sample(1000, seed=5), mixture) < 0.5
 
 
 def test_committed_float16_generator_reloads_the_trained_generator(tmp_path):
