@@ -1,27 +1,45 @@
-"""keras-gan: GAN loss functions, penalties and models for Keras 3 on TensorFlow.
+"""keras-gan: GAN loss functions, penalties and models for Keras 3, on TensorFlow, JAX and PyTorch.
 
     import keras_gan as kg
     gan = kg.GAN(generator, discriminator, latent_dim=64, loss="non_saturating")
 
-``import keras_gan`` imports Keras and TensorFlow (with TensorFlow's C++ start-up
-messages silenced) and the model classes, so that they are registered with Keras
-and ``keras.models.load_model("gan.keras", safe_mode=True)`` finds them. The other
-submodules (data, metrics, plotting, cli, ...) are imported on first access.
+The backend is Keras's (``KERAS_BACKEND``, or ``~/.keras/keras.json``). ``import keras_gan``
+imports Keras (on the TensorFlow backend with TensorFlow's C++ start-up messages silenced;
+on JAX and PyTorch TensorFlow is not imported, nor needed) and the model classes, so that
+they are registered with Keras and ``keras.models.load_model("gan.keras", safe_mode=True)``
+finds them. The other submodules (data, metrics, plotting, cli, ...) are imported on first
+access.
 """
 
 import importlib
+import json
 import os
 import sys
 
 __version__ = "0.1.0"
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow and Keras with TensorFlow's C++ start-up chatter (absl,
-    oneDNN, CUDA probes on a CPU machine) sent to /dev/null. Python exceptions
-    still propagate; only what the C++ runtime writes to stderr during the
-    import is dropped."""
-    if "tensorflow" in sys.modules:
+def _configured_backend():
+    """The backend Keras will use, read as Keras reads it (without importing Keras)."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json")) as f:
+            return json.load(f).get("backend", "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def _import_keras_quietly():
+    """Import Keras; on the TensorFlow backend, with TensorFlow's C++ start-up chatter
+    (absl, oneDNN, CUDA probes on a CPU machine) sent to /dev/null. Python exceptions
+    still propagate; only what the C++ runtime writes to stderr during the import is
+    dropped. On the other backends TensorFlow is not imported."""
+    if "keras" in sys.modules or _configured_backend() != "tensorflow":
+        import keras  # noqa: F401
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
@@ -42,7 +60,7 @@ def _import_tensorflow_quietly():
         os.close(saved)
 
 
-_import_tensorflow_quietly()
+_import_keras_quietly()
 
 # Registering the model, loss and penalty classes with Keras's serialization
 # registry requires importing them.

@@ -1,8 +1,8 @@
-"""`GAN`: the one ``train_step`` that every model in keras_gan shares.
+"""`GAN`: the one train step that every model in keras_gan shares, on every backend.
 
-Each call of ``train_step`` takes one real batch and makes one discriminator
-update; the generator is updated on every ``d_steps``-th call. The count of
-calls lives in a non-trainable variable, so the schedule survives
+Each call of ``adversarial_step`` (Keras's ``train_step``) takes one real batch and
+makes one discriminator update; the generator is updated on every ``d_steps``-th call.
+The count of calls lives in a non-trainable variable, so the schedule survives
 ``save``/``load_model`` and ``BackupAndRestore``. One epoch is one pass of the
 discriminator over the data (unlike the keras.io WGAN-GP example, which reuses
 one real batch for all critic steps).
@@ -20,23 +20,30 @@ Subclasses change only what differs, through small hooks:
     grid_samples(seed, per_row)             -> the images of samples.png (rows per class...)
     validate_batch(data)                    -> first-batch checks before training (fit)
 
-The other concerns live in their own modules: ``training`` (``compile``, ``fit`` and
-its safeguards), ``validation`` (argument and first-batch checks), ``serialization``
-(config, saved variables, old configs), ``sampling`` (``generate``'s helpers) and
-``backend`` (the TensorFlow-specific mechanics: gradient tape, ``tf.distribute`` loss
-scaling, the conditional generator update). In short:
+The step and the hooks are written with ``keras.ops`` and stateful Keras variables; what
+differs per backend (taking gradients, the nested input gradient of the penalties,
+applying an optimizer, the conditional generator update, carrying the state through a
+jitted step) is ``keras_gan.backend``'s, one module per backend behind one interface.
+``GAN`` inherits Keras's ``train_step`` from ``backend.TrainerMixin``: on TensorFlow and
+PyTorch it calls ``adversarial_step(data)``; on JAX it runs it in a StatelessScope over
+the jitted state. The other concerns live in their own modules: ``training``
+(``compile``, ``fit`` and its safeguards), ``validation`` (argument and first-batch
+checks), ``serialization`` (config, saved variables, old configs) and ``sampling``
+(``generate``'s helpers). In short:
 
 - ``fit`` checks the first batch and raises ValueError or TypeError before any step;
   ``callbacks.TerminateOnNonFinite`` raises at the first non-finite loss, before a
   checkpoint callback can save the broken weights.
 - Resume: the step counter, BEGAN's k and the ``SeedGenerator``'s state are saved
   with the weights, so ``BackupAndRestore`` resumes bitwise-exactly at an epoch boundary.
-- ``tf.distribute``: losses are divided by the replica count, random draws and
-  DRAGAN's std(x) are those of the global batch (``keras_gan.distribute``). Batch
-  norm and the relativistic losses' batch means stay per replica.
-- Mixed precision: ``compile`` wraps the optimizers in ``LossScaleOptimizer``.
-- XLA: ``compile(jit_compile=True)`` compiles the whole step. XLA draws other random
-  numbers than the default kernels, so runs with and without it differ.
+- Several devices: ``tf.distribute`` on TensorFlow (losses divided by the replica count,
+  random draws and DRAGAN's std(x) those of the global batch: ``keras_gan.distribute``;
+  batch norm and the relativistic losses' batch means stay per replica);
+  ``keras.distribution.DataParallel`` on JAX (one program over the global batch).
+- Mixed precision: ``compile`` wraps both optimizers in ``LossScaleOptimizer``.
+- XLA: ``compile(jit_compile=True)`` compiles the whole step (on JAX always, unless
+  ``jit_compile=False``). XLA draws other random numbers than TensorFlow's default
+  kernels, and each backend has its own random algorithms, so runs differ between them.
 """
 
 import keras
@@ -54,7 +61,7 @@ __all__ = ["GAN", "BatchNormPenaltyWarning"]
 
 
 @keras.saving.register_keras_serializable("keras_gan")
-class GAN(TrainingMixin, SerializationMixin, keras.Model):
+class GAN(backend.TrainerMixin, TrainingMixin, SerializationMixin, keras.Model):
     r"""A generative adversarial network with a pluggable loss and penalty.
 
     The discriminator minimises ``loss.discriminator_loss(D(x), D(G(z))) +
@@ -107,7 +114,7 @@ class GAN(TrainingMixin, SerializationMixin, keras.Model):
         self._check_latent_dim()
         validation.warn_batch_norm(self.penalty, discriminator)
         self.seed_generator = keras.random.SeedGenerator(seed, name="seed_generator")
-        self.d_step_count = self.add_weight(shape=(), dtype="int64", initializer="zeros",
+        self.d_step_count = self.add_weight(shape=(), dtype=backend.COUNTER_DTYPE, initializer="zeros",
                                             trainable=False, name="d_step_count")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked_metric_names()}
         self.built = True
@@ -193,15 +200,17 @@ class GAN(TrainingMixin, SerializationMixin, keras.Model):
         """Called after each discriminator update (weight clipping, BEGAN's k...)."""
 
     # -------------------------------------------------------------- the step
-    def train_step(self, data):
-        """One discriminator update on the real batch; every d_steps-th call, one generator update."""
+    def adversarial_step(self, data):
+        """The train step: one discriminator update on the real batch; every d_steps-th call,
+        one generator update. Returns the trackers' results (Keras's ``train_step``, from
+        ``backend.TrainerMixin``, calls this)."""
         real, condition = self.unpack_batch(data)
         d_logs = self.discriminator_step(real, condition)
         self.after_discriminator_step(d_logs)
         self._update_trackers(d_logs)
         self.d_step_count.assign_add(1)
         backend.run_every(self.d_step_count, self.d_steps, self._generator_update, (real, condition))
-        return backend.step_logs({name: tracker.result() for name, tracker in self._trackers.items()})
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def discriminator_step(self, real, condition):
         """Minimise L_D over D's weights on ``real`` and G(z) for a fresh z (a constant for D)."""

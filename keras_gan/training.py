@@ -1,16 +1,20 @@
 """``compile`` and ``fit`` for the GAN models, with their safeguards (a mixin of ``GAN``).
 
 - ``compile(d_optimizer, g_optimizer)``: two optimizers, never one object for both;
-  under a ``mixed_float16`` policy each is wrapped in a ``LossScaleOptimizer``.
+  under a ``mixed_float16`` policy each is wrapped in a ``LossScaleOptimizer``. Keras's
+  own ``optimizer`` stays None (no default optimizer over all weights). An option the
+  backend cannot run is refused (``backend.check_compile``: on PyTorch, ``jit_compile=True``
+  with a gradient penalty).
 - ``fit``: the first batch is checked before any step (``validate_batch``), and
-  ``keras_gan.callbacks.TerminateOnNonFinite`` goes first in the callbacks.
+  ``keras_gan.callbacks.TerminateOnNonFinite`` goes first in the callbacks. A multi-device
+  set-up the backend cannot train is refused (``backend.check_fit``: PyTorch).
 """
 
 import sys
 
 import keras
 
-from keras_gan import validation
+from keras_gan import backend, validation
 
 __all__ = ["TrainingMixin"]
 
@@ -40,6 +44,8 @@ class TrainingMixin:
             if kwargs.pop(key, None) is not None:
                 raise ValueError(f"GAN.compile() takes no {key!r}: pass d_optimizer and g_optimizer, "
                                  "and the adversarial loss to the model's constructor (loss=...).")
+        backend.check_compile(self, kwargs.get("jit_compile", "auto"))
+        # optimizer=None: no default optimizer over all weights; the step applies the two.
         super().compile(optimizer=None, **kwargs)
         self.d_optimizer = keras.optimizers.get(d_optimizer)
         self.g_optimizer = keras.optimizers.get(g_optimizer)
@@ -64,10 +70,15 @@ class TrainingMixin:
         }
 
     def compile_from_config(self, config):
+        jit_compile = config.get("jit_compile", "auto")
+        try:
+            backend.check_compile(self, jit_compile)
+        except ValueError:  # saved on a backend that compiles this step; this one runs it eagerly
+            jit_compile = "auto"
         self.compile(
             d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
             g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-            jit_compile=config.get("jit_compile", "auto"))
+            jit_compile=jit_compile)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, *args,
             check_data=True, stop_on_non_finite=True, **kwargs):
@@ -93,6 +104,7 @@ class TrainingMixin:
                 f"{type(self).__name__}.fit() was called before compile(): call "
                 "compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.5), "
                 "g_optimizer=keras.optimizers.Adam(2e-4, 0.5)) first.")
+        backend.check_fit(self)
         # A tf.data pipeline is shuffled by keras_gan.data already; Keras would
         # otherwise warn that its default shuffle=True is ignored.
         tf = sys.modules.get("tensorflow")

@@ -1,4 +1,6 @@
-"""TensorFlow versions of the train step's backend-specific pieces (``keras_gan.backend``)."""
+"""TensorFlow versions of the train step's backend-specific pieces (``keras_gan.backend``):
+``tf.GradientTape``, ``tf.distribute`` loss scaling and replica-consistent random draws, and
+the conditional generator update of ``keras_gan.distribute.run_if``."""
 
 import tensorflow as tf
 from keras import ops
@@ -7,6 +9,26 @@ from keras_gan import distribute
 
 per_replica = distribute.per_replica
 global_std = distribute.global_std
+strategy = distribute.strategy
+is_chief = distribute.is_chief
+#: The step counter's dtype (int64, as in every file saved before the other backends existed).
+COUNTER_DTYPE = "int64"
+
+
+class TrainerMixin:
+    """Keras's TensorFlow ``train_step(data)``: the model's one step, run as it is (Keras
+    traces it in a ``tf.function``; under ``tf.distribute`` once per replica)."""
+
+    def train_step(self, data):
+        return step_logs(self.adversarial_step(data))
+
+
+def check_compile(model, jit_compile):
+    """Every compile option works on TensorFlow (XLA included)."""
+
+
+def check_fit(model):
+    """Nothing to refuse: ``tf.distribute`` strategies are supported (``keras_gan.distribute``)."""
 
 
 def minimize(optimizer, loss_fn, variables):
