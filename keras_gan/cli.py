@@ -20,6 +20,11 @@ with the weights an uninterrupted run would have (``benchmarks/resume_killed_pro
 ``--restart`` discards the backup instead. ``--strategy mirrored`` trains on all
 local GPUs (or the CPU), ``--strategy multiworker`` on the workers named in
 ``TF_CONFIG`` (only the chief, worker 0, writes the run directory).
+
+The backend is Keras's: ``KERAS_BACKEND=jax python -m keras_gan train ...`` trains on JAX
+(``--strategy mirrored``: ``keras.distribution.DataParallel`` over the local devices),
+``KERAS_BACKEND=torch`` on PyTorch (one device; ``--strategy`` is refused). On JAX and
+PyTorch the data come as numpy batches (``keras_gan.batches``), without TensorFlow.
 """
 
 import argparse
@@ -72,7 +77,8 @@ def build_parser():
                    help="XLA compilation; auto: off on CPU-only machines, where benchmarks/xla.py measures "
                         "XLA slower for every model, on with a GPU (Keras's default)")
     t.add_argument("--strategy", choices=["none", "mirrored", "multiworker"], default="none",
-                   help="tf.distribute strategy: mirrored (all local GPUs), multiworker (TF_CONFIG)")
+                   help="several devices: mirrored (all local GPUs; TensorFlow's MirroredStrategy, JAX's "
+                        "keras.distribution.DataParallel), multiworker (TensorFlow only, TF_CONFIG)")
     t.add_argument("--restart", action="store_true",
                    help="discard OUT/backup, the state an interrupted run left, instead of resuming from it")
     t.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1)
@@ -120,6 +126,12 @@ def _validate_train(args):
     valid = data.IMAGE_DATASETS + data.MIXTURES
     if args.dataset not in valid:
         raise UsageError(f"unknown --dataset {args.dataset!r}; valid datasets: {', '.join(valid)}")
+    from keras_gan import backend
+    if backend.BACKEND != "tensorflow" and getattr(args, "strategy", "none") != "none":
+        try:  # what the backend cannot do is refused before anything runs
+            backend.strategy(args.strategy)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     if getattr(args, "strategy", "none") == "multiworker" and "TF_CONFIG" not in os.environ:
         raise UsageError("--strategy multiworker needs the TF_CONFIG environment variable (see "
                          "benchmarks/multiworker.py for a two-worker example on 127.0.0.1)")
@@ -190,11 +202,11 @@ def _resume_epoch(backup):
 def train(args):
     """Train one model as described by parsed ``args``; returns the run directory."""
     import keras
-    from keras_gan import callbacks, data, distribute, plotting, recipes
+    from keras_gan import backend, callbacks, data, plotting, recipes
 
     jit = {"auto": "auto", "on": True, "off": False}[args.jit]
-    strategy = distribute.strategy(getattr(args, "strategy", "none"))
-    chief = distribute.is_chief(strategy)
+    strategy = backend.strategy(getattr(args, "strategy", "none"))
+    chief = backend.is_chief(strategy)
     with strategy.scope():
         model, batch_size = recipes.build(args.model, args.dataset, loss=args.loss, seed=args.seed,
                                           latent_dim=args.latent_dim, learning_rate=args.learning_rate,
@@ -210,7 +222,7 @@ def train(args):
         dataset = mixture.dataset(batch_size, steps_per_epoch=None, seed=args.seed, with_labels=labels)
     else:
         dataset = data.load(args.dataset, "train", batch_size=batch_size, seed=args.seed, with_labels=labels)
-        steps = min(args.steps_per_epoch or 10**9, int(dataset.cardinality()))
+        steps = min(args.steps_per_epoch or 10**9, len(dataset))
         dataset = dataset.repeat()
     # Each worker keeps its own backup (BackupAndRestore does not coordinate workers).
     backup = (_backup_dir(args) if chief else

@@ -179,8 +179,9 @@ class LinearDecay(keras.callbacks.Callback):
 
 
 def _dataset(dataset, batch_size, seed, labels, settings):
-    """(tf.data pipeline, fit epochs, steps per fit epoch, curve steps, steps per data epoch)
-    for a budget of ``settings``. Every model at a seed sees the same order of batches."""
+    """(pipeline, fit epochs, steps per fit epoch, curve steps, steps per data epoch) for a budget
+    of ``settings``: tf.data on TensorFlow, numpy batches on JAX and PyTorch (``keras_gan.data``).
+    Every model at a seed sees the same order of batches."""
     if data.is_mixture(dataset):
         chunks = 10 if settings.steps % 10 == 0 else 1
         pipeline = data.mixture(dataset).dataset(batch_size, steps_per_epoch=None, seed=seed,
@@ -190,7 +191,7 @@ def _dataset(dataset, batch_size, seed, labels, settings):
                          for i in range(1, MIXTURE_CURVE_POINTS + 1)})
         return pipeline, chunks, total // chunks, points, None
     pipeline = data.load(dataset, "train", batch_size=batch_size, seed=seed, with_labels=labels)
-    per_epoch = int(pipeline.cardinality())
+    per_epoch = len(pipeline)
     total = max(1, round(settings.epochs * per_epoch))
     if float(settings.epochs).is_integer():
         chunks, steps = int(settings.epochs), per_epoch
@@ -217,7 +218,8 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
     used = _resolved(model, recipe_name, loss, settings, batch_size, dataset)
     pipeline, epochs, steps_per_epoch, curve_steps, data_epoch = _dataset(
         dataset, batch_size, seed, getattr(model, "uses_labels", False), settings)
-    if data.is_mixture(dataset) and steps_per_epoch % MIXTURE_STEPS_PER_EXECUTION == 0:
+    if (data.is_mixture(dataset) and steps_per_epoch % MIXTURE_STEPS_PER_EXECUTION == 0
+            and keras.backend.backend() != "torch"):  # Keras's torch fit runs one step per call
         # What compile(steps_per_execution=...) sets: several tiny 2D steps per tf.function call
         # halve the wall time; the steps themselves are unchanged.
         model.steps_per_execution = MIXTURE_STEPS_PER_EXECUTION

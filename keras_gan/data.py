@@ -2,7 +2,8 @@
 
 Images come out as float32 NHWC in [-1, 1] (``x / 127.5 - 1``), the range of a tanh generator::
 
-    ds = load("fashion_mnist", batch_size=64)              # batches of shape (64, 28, 28, 1)
+    ds = load("fashion_mnist", batch_size=64)              # batches of shape (64, 28, 28, 1):
+                                                           # tf.data on TensorFlow, numpy on JAX/torch
     x_test, y_test = load_arrays("fashion_mnist", "test")  # raw uint8 (10000, 28, 28, 1), int64
 
 Where the pixels come from (``source="auto"``): Fashion-MNIST and MNIST are first read from the
@@ -255,22 +256,49 @@ def to_uint8(images):
     return np.clip(np.rint((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
+PIPELINES = ("tf.data", "numpy")
+
+
+def _pipeline(pipeline):
+    """"tf.data" or "numpy": ``pipeline``, or (None) tf.data on Keras's TensorFlow backend and
+    numpy batches on the others, so that JAX and PyTorch users need no TensorFlow."""
+    import keras
+
+    if pipeline is None:
+        return "tf.data" if keras.backend.backend() == "tensorflow" else "numpy"
+    if pipeline not in PIPELINES:
+        raise ValueError(f"Unknown pipeline {pipeline!r}; valid: {', '.join(PIPELINES)} (or None: tf.data on "
+                         "the TensorFlow backend, numpy batches on the others)")
+    if pipeline == "tf.data":
+        try:
+            import tensorflow  # noqa: F401
+        except ImportError as error:
+            raise ValueError(f"pipeline='tf.data' needs TensorFlow ({error}): pip install tensorflow, or pass "
+                             "pipeline='numpy' (a keras.utils.PyDataset of numpy batches, on any backend)") from None
+    return pipeline
+
+
 def load(name="fashion_mnist", split="train", batch_size=64, with_labels=False, shuffle=True,
-         seed=None, data_dir=None, source="auto", drop_remainder=True, take=None):
-    """An image dataset as a batched, shuffled, prefetched ``tf.data.Dataset``.
+         seed=None, data_dir=None, source="auto", drop_remainder=True, take=None, pipeline=None):
+    """An image dataset as batches: a shuffled, prefetched ``tf.data.Dataset`` on the TensorFlow
+    backend, a ``keras_gan.batches.Batches`` (a ``keras.utils.PyDataset`` of numpy batches) on
+    JAX and PyTorch. Both reshuffle every epoch and have ``len``, ``repeat()`` and ``skip(n)``.
 
     Args:
         name, split, data_dir, source: as in ``load_arrays``.
         batch_size: images per batch.
         with_labels: yield ``(images, labels)`` with int32 labels instead of images alone.
         shuffle: reshuffle the whole split every epoch (a full-size buffer of indices).
-        seed: shuffle seed; the same seed gives the same order of batches, epoch after epoch.
+        seed: shuffle seed; the same seed gives the same order of batches, epoch after epoch
+            (each pipeline its own order).
         drop_remainder: drop the last partial batch (every batch then has the same shape).
         take: keep only the first ``take`` examples (quick modes, tests).
+        pipeline: "tf.data", "numpy", or None (tf.data on the TensorFlow backend, numpy otherwise).
     Returns:
-        A dataset of float32 (B, 28, 28, 1) batches for (fashion_)mnist, (B, 32, 32, 3) for
+        Batches of float32 (B, 28, 28, 1) images for (fashion_)mnist, (B, 32, 32, 3) for
         cifar10, with values in [-1, 1].
     """
+    pipeline = _pipeline(pipeline)
     images, labels = load_arrays(name, split, data_dir=data_dir, source=source)
     if take is not None:
         if int(take) < 1:
@@ -280,6 +308,12 @@ def load(name="fashion_mnist", split="train", batch_size=64, with_labels=False, 
     if drop_remainder and n < batch_size:
         raise ValueError(f"{n} examples make no full batch of {batch_size} "
                          "(lower batch_size, raise take, or pass drop_remainder=False)")
+
+    if pipeline == "numpy":
+        from keras_gan import batches
+
+        return batches.image_batches(images, labels, batch_size, with_labels=with_labels, shuffle=shuffle,
+                                     seed=seed, drop_remainder=drop_remainder)
 
     import tensorflow as tf  # lazy: keeps `import keras_gan.data` cheap
 
@@ -324,13 +358,20 @@ class Mixture:
         """Draws ``n`` points, float32 (n, 2); the same seed gives the same points."""
         return self.sample_with_labels(n, seed)[0]
 
-    def dataset(self, batch_size=256, steps_per_epoch=100, seed=None, with_labels=False):
-        """Fresh samples as a ``tf.data.Dataset`` of float32 (batch_size, 2) batches.
+    def dataset(self, batch_size=256, steps_per_epoch=100, seed=None, with_labels=False, pipeline=None):
+        """Fresh samples as float32 (batch_size, 2) batches: a ``tf.data.Dataset`` on the
+        TensorFlow backend, a ``keras_gan.batches.Batches`` of numpy batches on the others
+        (``pipeline`` as in ``load``).
 
         Each epoch yields ``steps_per_epoch`` new batches (``None``: an endless dataset), drawn
-        with stateless random ops from per-batch seeds; for a given ``seed`` the sequence of
-        epochs is reproducible. ``with_labels`` adds int32 mode indices (one class per mode).
+        from per-batch seeds; for a given ``seed`` the sequence of epochs is reproducible.
+        ``with_labels`` adds int32 mode indices (one class per mode).
         """
+        if _pipeline(pipeline) == "numpy":
+            from keras_gan import batches
+
+            return batches.mixture_batches(self, batch_size, steps_per_epoch, seed=seed, with_labels=with_labels)
+
         import tensorflow as tf
 
         centers = tf.constant(self.centers, tf.float32)

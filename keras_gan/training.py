@@ -105,10 +105,10 @@ class TrainingMixin:
                 "compile(d_optimizer=keras.optimizers.Adam(2e-4, 0.5), "
                 "g_optimizer=keras.optimizers.Adam(2e-4, 0.5)) first.")
         backend.check_fit(self)
-        # A tf.data pipeline is shuffled by keras_gan.data already; Keras would
-        # otherwise warn that its default shuffle=True is ignored.
+        # keras_gan.data's pipelines shuffle themselves: Keras would otherwise warn that its
+        # default shuffle=True is ignored (tf.data) or shuffle the batches again (numpy).
         tf = sys.modules.get("tensorflow")
-        if tf is not None and isinstance(x, tf.data.Dataset):
+        if getattr(x, "shuffles_itself", False) or (tf is not None and isinstance(x, tf.data.Dataset)):
             kwargs.setdefault("shuffle", False)
         if check_data:
             first = validation.first_batch(x, y, batch_size)
