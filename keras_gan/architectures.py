@@ -139,8 +139,12 @@ def mlp_generator(latent_dim=2, output_dim=2, units=128, depth=3, name="generato
     return keras.Model(inputs if extra_input_dim else z, out, name=name)
 
 
-def mlp_discriminator(input_dim=2, units=128, depth=3, name="discriminator", extra_input_dim=0):
-    """MLP discriminator for the 2D mixtures: ``depth`` leaky-ReLU layers, one raw output."""
+def mlp_discriminator(input_dim=2, units=128, depth=3, name="discriminator", extra_input_dim=0,
+                      norm=None):
+    """MLP discriminator for the 2D mixtures: ``depth`` leaky-ReLU layers, one raw output.
+    ``norm``: None (default), or "batch" / "layer" normalisation after each hidden dense layer
+    (for experiments on the architecture; a gradient penalty wants None or "layer")."""
+    _check_norm(norm)
     point = keras.Input((input_dim,), name="points")
     x = point
     inputs = [point]
@@ -150,6 +154,8 @@ def mlp_discriminator(input_dim=2, units=128, depth=3, name="discriminator", ext
         x = layers.Concatenate(name="points_condition")([point, extra])
     for i in range(depth):
         x = layers.Dense(units, name=f"fc{i + 1}")(x)
+        if norm:
+            x = _norm_layer(norm, f"fc{i + 1}_norm")(x)
         x = layers.LeakyReLU(0.2)(x)
     out = layers.Dense(1, dtype="float32", name="logit")(x)
     return keras.Model(inputs if extra_input_dim else point, out, name=name)

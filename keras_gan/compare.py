@@ -60,6 +60,7 @@ class Settings:
     batch_size: int = None
     lr_decay: str = None         # "linear": both learning rates fall linearly to 0 over the budget
     overrides: tuple = ()        # other constructor arguments, (key, value) pairs: (("gp_weight", 0.1),)
+    d_norm: str = None           # the discriminator's normalisation: "batch", "layer" or "none"
 
     def replace(self, **changes):
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -150,6 +151,8 @@ def _resolved(model, recipe_name, loss, settings, batch_size, dataset):
            "betas": None if recipe.optimizer == "rmsprop" else [recipe.beta_1, recipe.beta_2],
            "d_steps": int(model.d_steps), "latent_dim": int(model.latent_dim), "batch_size": int(batch_size),
            "lr_decay": settings.lr_decay, "overrides": dict(settings.overrides)}
+    if settings.d_norm is not None:
+        out["d_norm"] = settings.d_norm
     if data.is_mixture(dataset):
         out["steps"] = int(settings.steps)
     else:
@@ -211,9 +214,10 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
     overrides = dict(settings.overrides)
     if settings.d_steps is not None:
         overrides["d_steps"] = settings.d_steps
+    d_norm = "recipe" if settings.d_norm is None else (None if settings.d_norm == "none" else settings.d_norm)
     model, batch_size = recipes.build(recipe_name, dataset, loss=loss, seed=seed,
                                       latent_dim=settings.latent_dim,
-                                      learning_rate=settings.learning_rate, **overrides)
+                                      learning_rate=settings.learning_rate, d_norm=d_norm, **overrides)
     batch_size = settings.batch_size or batch_size
     used = _resolved(model, recipe_name, loss, settings, batch_size, dataset)
     pipeline, epochs, steps_per_epoch, curve_steps, data_epoch = _dataset(
@@ -282,6 +286,7 @@ def _finished(run_dir, settings, dataset):
                     (("learning_rate", "d_lr"), ("d_steps", "d_steps"), ("latent_dim", "latent_dim"),
                      ("batch_size", "batch_size")))
             and stored.get("lr_decay") == settings.lr_decay
+            and stored.get("d_norm") == settings.d_norm
             and stored.get("overrides", {}) == dict(settings.overrides))
     return {**result, "settings": stored} if same else None
 
@@ -410,6 +415,8 @@ def _settings_text(s):
     budget = f"{s['steps']}" if "steps" in s else f"{s['epochs']:g}"
     lr = f"{opt} {lr}" + "".join(f", {k} {v:g}" if isinstance(v, float) else f", {k} {v}"
                                  for k, v in s.get("overrides", {}).items())
+    if s.get("d_norm"):
+        lr += f", D norm {s['d_norm']}"
     return [lr, str(s["d_steps"]), budget, str(s["latent_dim"]), str(s["batch_size"])]
 
 

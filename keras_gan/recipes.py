@@ -101,10 +101,20 @@ def num_classes(dataset):
     return data.mixture(dataset).num_modes if data.is_mixture(dataset) else 10
 
 
-def networks(recipe, dataset, latent_dim, extra_input_dim=0):
+def networks(recipe, dataset, latent_dim, extra_input_dim=0, d_norm="recipe"):
     """(generator, discriminator) for a recipe on a dataset: the DCGAN (or MLP) pair,
-    an autoencoder for BEGAN, a label input for ConditionalGAN, a Q head for InfoGAN."""
+    an autoencoder for BEGAN, a label input for ConditionalGAN, a Q head for InfoGAN.
+    ``d_norm``: the discriminator's normalisation; "recipe" takes the recipe's for images and
+    none for the 2D MLPs; "batch", "layer" or None set it (GAN-family discriminators only)."""
     mixture = data.is_mixture(dataset)
+    if d_norm != "recipe":
+        if recipe.model in ("BEGAN", "InfoGAN"):
+            raise ValueError(f"d_norm applies to the DCGAN/MLP discriminators, not to {recipe.model}'s")
+        if mixture:
+            extra = num_classes(dataset) if recipe.model == "ConditionalGAN" else extra_input_dim
+            return (architectures.mlp_generator(latent_dim, 2, extra_input_dim=extra),
+                    architectures.mlp_discriminator(2, norm=d_norm, extra_input_dim=extra))
+        recipe = dataclasses.replace(recipe, d_norm=d_norm)
     if recipe.model == "BEGAN":
         if mixture:
             return architectures.mlp_generator(latent_dim, 2), architectures.mlp_autoencoder(2)
@@ -130,7 +140,7 @@ def networks(recipe, dataset, latent_dim, extra_input_dim=0):
 
 
 def build(name, dataset="fashion_mnist", loss=None, seed=0, latent_dim=None, learning_rate=None,
-          jit_compile="auto", **overrides):
+          jit_compile="auto", d_norm="recipe", **overrides):
     """A compiled model following the recipe ``name`` on ``dataset``.
 
     Returns (model, batch_size). ``loss`` is only used by models that take one
@@ -143,7 +153,7 @@ def build(name, dataset="fashion_mnist", loss=None, seed=0, latent_dim=None, lea
     mixture = data.is_mixture(dataset)
     latent_dim = latent_dim or (MIXTURE_LATENT_DIM if mixture else IMAGE_LATENT_DIM)
     keras.utils.set_random_seed(seed)
-    generator, discriminator = networks(recipe, dataset, latent_dim)
+    generator, discriminator = networks(recipe, dataset, latent_dim, d_norm=d_norm)
     kwargs = dict(recipe.kwargs)
     if recipe.model in _CLASS_ARGUMENT:
         kwargs[_CLASS_ARGUMENT[recipe.model]] = num_classes(dataset)
