@@ -44,10 +44,17 @@ class Recipe:
 
 
 RECIPES = {
-    "gan": Recipe("GAN", note="Goodfellow 2014 / DCGAN: Adam(2e-4, 0.5); any loss via --loss"),
+    "gan": Recipe("GAN", note="Goodfellow 2014 / DCGAN: Adam(2e-4, 0.5); any loss via --loss. Checked before the "
+                            "5-epoch comparison: least_squares keeps Mao 2017's 0-1 coding on the raw D "
+                            "(Lucic et al.'s code fits sigmoid(D): the extra row least_squares_sigmoid); "
+                            "its slow start at 468 steps is no bug (benchmarks/slow_start.py)"),
     "wgan": Recipe("WGAN", optimizer="rmsprop", learning_rate=5e-5,
                    kwargs=(("clip_value", 0.01), ("d_steps", 5)),
-                   note="Arjovsky 2017: RMSprop(5e-5), clip 0.01, n_critic 5"),
+                   note="Arjovsky 2017, Algorithm 1: RMSprop(5e-5), clip 0.01, n_critic 5, batch-norm critic as in "
+                        "the authors' DCGAN. Not the authors' code's 100 critic steps for the first 25 "
+                        "and every 500th generator step: that schedule is not in the paper, and at a "
+                        "budget counted in critic steps it would spend 2,500 of 5 epochs' 4,685 on 25 "
+                        "generator updates (Lucic et al. ran WGAN with Adam instead)"),
     "wgan_gp": Recipe("WGANGP", d_norm=None, learning_rate=1e-4, beta_1=0.5, beta_2=0.9,
                       kwargs=(("gp_weight", 10.0), ("d_steps", 5)),
                       note="Gulrajani 2017: Adam(1e-4, 0.5, 0.9), lambda 10, n_critic 5, no BN in critic"),
@@ -57,14 +64,18 @@ RECIPES = {
     "began": Recipe("BEGAN", d_norm=None, learning_rate=1e-4, beta_1=0.5, beta_2=0.999,
                     kwargs=(("gamma", 0.5), ("lambda_k", 1e-3)),
                     note="Berthelot 2017: Adam(1e-4) (paper: 5e-5..1e-4, halved when M stalls; betas "
-                         "unstated, 0.5/0.999 here), gamma 0.5, lambda_k 1e-3, k0 0, ELU autoencoder"),
+                         "unstated, 0.5/0.999 here), gamma 0.5, lambda_k 1e-3, k0 0, ELU autoencoder; "
+                         "k updated from the discriminator step's L(x) and L(G(z)) (eq. 4's time index). "
+                         "Lucic et al.'s code uses gamma 0.75 and 5 critic steps: not taken, the "
+                         "recipe follows the paper; batch 64 as every model (paper: 16)"),
     "cgan": Recipe("ConditionalGAN",
                    note="Mirza 2014 on the DCGAN networks: Adam(2e-4, 0.5), non-saturating loss, "
                         "one-hot label into G and D"),
     "infogan": Recipe("InfoGAN", learning_rate=2e-4, g_learning_rate=1e-3,
                       kwargs=(("categorical_weight", 1.0), ("continuous_weight", 0.1)),
                       note="Chen 2016: Adam D 2e-4, G 1e-3, beta_1 0.5; Cat(classes) + 2 x U(-1, 1), "
-                           "lambda_cat 1, lambda_cont 0.1; Q head on D's body"),
+                           "lambda_cat 1, lambda_cont 0.1; Q head on D's body; 64 noise dims as every "
+                           "model here (paper: 62 on MNIST)"),
 }
 
 #: Models that take an adversarial ``loss`` (``--loss``); the others fix their own.
