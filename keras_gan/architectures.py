@@ -10,7 +10,10 @@ The image networks are the InfoGAN-style DCGAN used by Lucic et al. 2018
 
 ``norm=None`` (or ``"layer"``) removes batch norm from the discriminator:
 required with a gradient penalty (WGAN-GP, DRAGAN), which is defined per
-sample. The 2D mixtures use small MLPs. Every builder returns a functional
+sample. ``norm="spectral"`` removes it too and wraps every convolution and
+dense layer of the critic in ``keras_gan.layers.SpectralNorm`` (SN-GAN, Miyato
+et al. 2018: each layer runs with W / sigma(W), sigma its largest singular
+value). The 2D mixtures use small MLPs. Every builder returns a functional
 ``keras.Model`` that saves and loads with ``safe_mode=True``.
 
 BEGAN's discriminator is an autoencoder (``began_autoencoder``,
@@ -22,14 +25,18 @@ body (``infogan_discriminator``, ``mlp_infogan_discriminator``). The
 import keras
 from keras import layers
 
+from keras_gan.layers import SpectralNorm
+
 __all__ = ["dcgan_generator", "dcgan_discriminator", "mlp_generator", "mlp_discriminator",
            "dcgan_body", "began_autoencoder", "mlp_autoencoder", "infogan_discriminator",
            "mlp_infogan_discriminator"]
 
-_NORMS = ("batch", "layer", None)
+_NORMS = ("batch", "layer", "spectral", None)
 
 
 def _norm_layer(norm, name):
+    """The normalisation layer after a linear layer for norm "batch" or "layer" (spectral
+    normalisation wraps the linear layer itself: ``_linear``)."""
     if norm == "batch":
         return layers.BatchNormalization(name=name)
     if norm == "layer":
@@ -39,7 +46,19 @@ def _norm_layer(norm, name):
 
 def _check_norm(norm):
     if norm not in _NORMS:
-        raise ValueError(f"norm must be one of 'batch', 'layer' or None, got {norm!r}.")
+        raise ValueError(f"norm must be one of 'batch', 'layer', 'spectral' or None, got {norm!r}.")
+
+
+def _linear(layer, norm):
+    """``layer`` (a Dense or Conv2D), wrapped in ``SpectralNorm`` (named after it) when norm is "spectral"."""
+    if norm != "spectral":
+        return layer
+    return SpectralNorm(layer, name=f"{layer.name}_sn", dtype=layer.dtype_policy)
+
+
+def _bias(norm):
+    """A bias unless a batch or layer norm follows (its offset replaces it)."""
+    return norm in (None, "spectral")
 
 
 def _check_image_shape(image_shape):
@@ -97,15 +116,16 @@ def dcgan_body(image_shape=(28, 28, 1), width=64, norm="batch", extra_input_dim=
         maps = layers.RepeatVector(image_shape[0] * image_shape[1])(extra)
         maps = layers.Reshape((image_shape[0], image_shape[1], extra_input_dim))(maps)
         x = layers.Concatenate(name="image_condition")([x, maps])
-    x = layers.Conv2D(width, 4, strides=2, padding="same", name="conv1")(x)
+    x = _linear(layers.Conv2D(width, 4, strides=2, padding="same", name="conv1"), norm)(x)
     x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=norm is None, name="conv2")(x)
-    if norm:
+    conv2 = layers.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=_bias(norm), name="conv2")
+    x = _linear(conv2, norm)(x)
+    if norm in ("batch", "layer"):
         x = _norm_layer(norm, "conv2_norm")(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(1024, use_bias=norm is None, name="fc1")(x)
-    if norm:
+    x = _linear(layers.Dense(1024, use_bias=_bias(norm), name="fc1"), norm)(x)
+    if norm in ("batch", "layer"):
         x = _norm_layer(norm, "fc1_norm")(x)
     features = layers.LeakyReLU(0.2, name="features")(x)
     return inputs, features
@@ -115,11 +135,12 @@ def dcgan_discriminator(image_shape=(28, 28, 1), width=64, norm="batch", name="d
                         extra_input_dim=0):
     """DCGAN discriminator from images to one raw output (logit or critic value).
 
-    norm: "batch" (DCGAN, the default), "layer", or None (use None or "layer"
-    with WGAN-GP and DRAGAN).
+    norm: "batch" (DCGAN, the default), "layer", None (use None or "layer"
+    with WGAN-GP and DRAGAN), or "spectral" (SN-GAN: no batch norm, every conv
+    and dense layer, the output included, wrapped in ``SpectralNorm``).
     """
     inputs, features = dcgan_body(image_shape, width, norm, extra_input_dim)
-    out = layers.Dense(1, dtype="float32", name="logit")(features)
+    out = _linear(layers.Dense(1, dtype="float32", name="logit"), norm)(features)
     return keras.Model(inputs if extra_input_dim else inputs[0], out, name=name)
 
 
@@ -143,7 +164,8 @@ def mlp_discriminator(input_dim=2, units=128, depth=3, name="discriminator", ext
                       norm=None):
     """MLP discriminator for the 2D mixtures: ``depth`` leaky-ReLU layers, one raw output.
     ``norm``: None (default), or "batch" / "layer" normalisation after each hidden dense layer
-    (for experiments on the architecture; a gradient penalty wants None or "layer")."""
+    (for experiments on the architecture; a gradient penalty wants None or "layer"), or
+    "spectral": every dense layer, the output included, wrapped in ``SpectralNorm``."""
     _check_norm(norm)
     point = keras.Input((input_dim,), name="points")
     x = point
@@ -153,11 +175,11 @@ def mlp_discriminator(input_dim=2, units=128, depth=3, name="discriminator", ext
         inputs.append(extra)
         x = layers.Concatenate(name="points_condition")([point, extra])
     for i in range(depth):
-        x = layers.Dense(units, name=f"fc{i + 1}")(x)
-        if norm:
+        x = _linear(layers.Dense(units, name=f"fc{i + 1}"), norm)(x)
+        if norm in ("batch", "layer"):
             x = _norm_layer(norm, f"fc{i + 1}_norm")(x)
         x = layers.LeakyReLU(0.2)(x)
-    out = layers.Dense(1, dtype="float32", name="logit")(x)
+    out = _linear(layers.Dense(1, dtype="float32", name="logit"), norm)(x)
     return keras.Model(inputs if extra_input_dim else point, out, name=name)
 
 
@@ -216,12 +238,14 @@ def infogan_discriminator(image_shape=(28, 28, 1), num_categories=10, num_contin
     categorical logits, then the predicted means of the continuous codes. The Q
     head is FC(q_units) - norm - lReLU - FC, on the body's FC1024 features
     (Chen et al. 2016, appendix C.1), so Q and D share every layer but the last two.
+    ``norm="spectral"`` normalises the body and the logit (the critic); the Q head, which
+    fits the codes and is no critic, then has plain dense layers (no batch norm).
     """
     q_width = _q_width(num_categories, num_continuous)
     inputs, features = dcgan_body(image_shape, width, norm)
-    logit = layers.Dense(1, dtype="float32", name="logit")(features)
-    x = layers.Dense(q_units, use_bias=norm is None, name="q_fc")(features)
-    if norm:
+    logit = _linear(layers.Dense(1, dtype="float32", name="logit"), norm)(features)
+    x = layers.Dense(q_units, use_bias=_bias(norm), name="q_fc")(features)
+    if norm in ("batch", "layer"):
         x = _norm_layer(norm, "q_fc_norm")(x)
     x = layers.LeakyReLU(0.2)(x)
     q = layers.Dense(q_width, dtype="float32", name="q")(x)
