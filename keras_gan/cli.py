@@ -61,7 +61,7 @@ def build_parser():
 
     t = sub.add_parser("train", help="train one model and write samples.png, history.json, generator.keras")
     t.add_argument("--model", default="gan",
-                   help="gan, wgan, wgan_gp, dragan, began, cgan, infogan (default gan)")
+                   help="gan, sngan, wgan, wgan_gp, dragan, began, cgan, infogan (default gan)")
     t.add_argument("--loss", default=None,
                    help="loss for --model gan, cgan or infogan (default non_saturating)")
     t.add_argument("--dataset", default="fashion_mnist", help="fashion_mnist, mnist, cifar10, ring8, grid25")

@@ -4,7 +4,8 @@ and write the results: ``python -m keras_gan compare``.
     python -m keras_gan compare --dataset grid25 --seeds 5 --out results/grid25
     python -m keras_gan compare --dataset fashion_mnist --seeds 1 --out results/fashion_mnist_5ep
 
-The models: the plain ``GAN`` with each of the 7 losses (``keras_gan.losses.names()``), then WGAN
+The models: the plain ``GAN`` with each of the 7 losses (``keras_gan.losses.names()``; SN-GAN, the
+hinge loss on a spectrally normalised critic, right after the hinge row), then WGAN
 (clipping), WGAN-GP, DRAGAN, BEGAN, the conditional GAN and InfoGAN (the labels are the mode index
 of a 2D mixture, the class of an image). Each takes its optimizer, learning rate and ``d_steps``
 from its recipe (``keras_gan.recipes``, the papers' defaults) unless ``MIXTURE_SETTINGS`` /
@@ -104,6 +105,8 @@ def _entries():
         entries[name] = ("gan", name)
         if name == "least_squares":  # Lucic et al.'s code fits s(D) instead of D: an extra row
             entries["least_squares_sigmoid"] = ("gan", "least_squares_sigmoid")
+        if name == "hinge":          # the hinge loss with a spectrally normalised critic, next to it
+            entries["sngan"] = ("sngan", None)
     for name in ("wgan", "wgan_gp", "dragan", "began", "cgan", "infogan"):
         entries[name] = (name, None)
     return entries
@@ -114,8 +117,8 @@ def model_ids(dataset=None):
     return tuple(k for k, (recipe, _) in _entries().items() if recipe in recipes.RECIPES)
 
 
-_LABELS = {"wgan": "WGAN (clipping)", "wgan_gp": "WGAN-GP", "dragan": "DRAGAN", "began": "BEGAN",
-           "cgan": "conditional GAN", "infogan": "InfoGAN"}
+_LABELS = {"sngan": "SN-GAN (hinge)", "wgan": "WGAN (clipping)", "wgan_gp": "WGAN-GP", "dragan": "DRAGAN",
+           "began": "BEGAN", "cgan": "conditional GAN", "infogan": "InfoGAN"}
 
 
 def label(model_id):

@@ -21,7 +21,7 @@ __all__ = ["Recipe", "RECIPES", "names", "build", "image_shape"]
 class Recipe:
     """How one model is trained: its class, discriminator normalisation and optimizers."""
     model: str                     # class name in keras_gan
-    d_norm: object = "batch"       # "batch", "layer" or None (images only)
+    d_norm: object = "batch"       # "batch", "layer", None (images only) or "spectral" (images and 2D)
     optimizer: str = "adam"
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -76,6 +76,13 @@ RECIPES = {
                       note="Chen 2016: Adam D 2e-4, G 1e-3, beta_1 0.5; Cat(classes) + 2 x U(-1, 1), "
                            "lambda_cat 1, lambda_cont 0.1; Q head on D's body; 64 noise dims as every "
                            "model here (paper: 62 on MNIST)"),
+    "sngan": Recipe("GAN", d_norm="spectral", learning_rate=2e-4, beta_1=0.5, beta_2=0.999,
+                    kwargs=(("loss", "hinge"),),
+                    note="Miyato 2018: spectral normalisation of every critic layer (W / sigma(W), one power "
+                         "iteration per step), no batch norm, hinge loss; setting C: Adam(2e-4, 0.5, 0.999), "
+                         "one critic step per generator step, the non-saturating recipe's optimizer, so "
+                         "that the comparison with GAN (hinge) isolates the normalisation; Lucic et al.'s "
+                         "networks (Miyato's are a CNN/ResNet for CIFAR-10)"),
 }
 
 #: Models that take an adversarial ``loss`` (``--loss``); the others fix their own.
@@ -116,7 +123,9 @@ def networks(recipe, dataset, latent_dim, extra_input_dim=0, d_norm="recipe"):
     """(generator, discriminator) for a recipe on a dataset: the DCGAN (or MLP) pair,
     an autoencoder for BEGAN, a label input for ConditionalGAN, a Q head for InfoGAN.
     ``d_norm``: the discriminator's normalisation; "recipe" takes the recipe's for images and
-    none for the 2D MLPs; "batch", "layer" or None set it (GAN-family discriminators only)."""
+    none for the 2D MLPs, except "spectral" (a property of the layers, not of batches), which
+    the MLPs get too; "batch", "layer", "spectral" or None set it (GAN-family discriminators
+    only)."""
     mixture = data.is_mixture(dataset)
     if d_norm != "recipe":
         if recipe.model in ("BEGAN", "InfoGAN"):
@@ -143,8 +152,9 @@ def networks(recipe, dataset, latent_dim, extra_input_dim=0, d_norm="recipe"):
         return (architectures.dcgan_generator(codes, shape),
                 architectures.infogan_discriminator(shape, k, NUM_CONTINUOUS, norm=recipe.d_norm))
     if mixture:
+        norm = "spectral" if recipe.d_norm == "spectral" else None
         return (architectures.mlp_generator(latent_dim, 2, extra_input_dim=extra_input_dim),
-                architectures.mlp_discriminator(2, extra_input_dim=extra_input_dim))
+                architectures.mlp_discriminator(2, extra_input_dim=extra_input_dim, norm=norm))
     shape = image_shape(dataset)
     return (architectures.dcgan_generator(latent_dim, shape, extra_input_dim=extra_input_dim),
             architectures.dcgan_discriminator(shape, norm=recipe.d_norm, extra_input_dim=extra_input_dim))
