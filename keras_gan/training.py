@@ -19,6 +19,18 @@ from keras_gan import backend, validation
 __all__ = ["TrainingMixin"]
 
 
+def _portable(config):
+    """A serialized optimizer (or a dict holding some) that loads on every backend: Keras's
+    PyTorch optimizers serialize with their backend module (``keras.src.backend.torch.
+    optimizers...``), which another backend would import; they become ``keras.optimizers``
+    classes, which each backend maps to its own."""
+    if isinstance(config, dict):
+        config = {key: _portable(value) for key, value in config.items()}
+        if str(config.get("module", "")).startswith("keras.src.backend."):
+            config.update(module="keras.optimizers", registered_name=None)
+    return config
+
+
 class TrainingMixin:
     """``compile``, ``fit`` and their checks; mixed into ``keras_gan.GAN``."""
 
@@ -45,6 +57,7 @@ class TrainingMixin:
                 raise ValueError(f"GAN.compile() takes no {key!r}: pass d_optimizer and g_optimizer, "
                                  "and the adversarial loss to the model's constructor (loss=...).")
         backend.check_compile(self, kwargs.get("jit_compile", "auto"))
+        self._jit_compile_argument = kwargs.get("jit_compile", "auto")
         # optimizer=None: no default optimizer over all weights; the step applies the two.
         super().compile(optimizer=None, **kwargs)
         self.d_optimizer = keras.optimizers.get(d_optimizer)
@@ -60,16 +73,18 @@ class TrainingMixin:
         self.g_optimizer.build(self.generator.trainable_variables)
 
     def get_compile_config(self):
+        """The two optimizers (in a form every backend loads) and ``jit_compile`` as it was
+        passed: "auto" stays "auto", so that each backend resolves its own default."""
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
             return None
         return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "jit_compile": self._compile_config.config.get("jit_compile", "auto")
-            if getattr(self, "_compile_config", None) else "auto",
+            "d_optimizer": _portable(keras.saving.serialize_keras_object(self.d_optimizer)),
+            "g_optimizer": _portable(keras.saving.serialize_keras_object(self.g_optimizer)),
+            "jit_compile": getattr(self, "_jit_compile_argument", "auto"),
         }
 
     def compile_from_config(self, config):
+        config = _portable(config)
         jit_compile = config.get("jit_compile", "auto")
         try:
             backend.check_compile(self, jit_compile)

@@ -35,7 +35,8 @@ CASES = MODELS + EXTRA
 def _mlp(inputs, outputs, name, hidden=8, batch_norm=False):
     tensors = [keras.Input((w,)) for w in inputs]
     x = tensors[0] if len(tensors) == 1 else keras.layers.Concatenate()(tensors)
-    x = keras.layers.Dense(hidden)(x)
+    # No bias before batch norm (it cancels; its gradient is rounding noise, which Adam scales up).
+    x = keras.layers.Dense(hidden, use_bias=not batch_norm)(x)
     if batch_norm:
         x = keras.layers.BatchNormalization(momentum=0.5)(x)
     x = keras.layers.Activation("tanh")(x)

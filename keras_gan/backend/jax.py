@@ -209,6 +209,7 @@ class TrainerMixin:
                 [v for o in optimizers for v in o.variables], self.metrics_variables)
 
     def train_step(self, state, data):
+        data = jax.tree_util.tree_map(jax.numpy.asarray, data)   # numpy batches when not jitted
         groups = self._state_groups()
         mapping = [(v, value) for variables, values in zip(groups, state) for v, value in zip(variables, values)]
         with keras.StatelessScope(state_mapping=mapping) as scope:
