@@ -164,6 +164,31 @@ def test_penalty_value_and_its_gradient_for_a_linear_critic(name):
     np.testing.assert_allclose(ops.convert_to_numpy(critic.layers[-1].kernel), w - 0.5 * grad, atol=1e-5)
 
 
+def test_gradients_and_input_gradients_eagerly():
+    """The helpers a notebook uses for gradients, outside any train step."""
+    critic, w = linear_critic()
+    x = np.random.default_rng(2).normal(size=(4, 6)).astype("float32")
+    (grad,) = backend.gradients(lambda: ops.sum(critic(x) ** 2), critic.trainable_variables)
+    out = x.astype("float64") @ w
+    np.testing.assert_allclose(ops.convert_to_numpy(grad), 2 * x.T.astype("float64") @ out, rtol=1e-5)
+    grads = backend.input_gradients(critic, x)
+    np.testing.assert_allclose(ops.convert_to_numpy(grads), np.repeat(w.T, 4, axis=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["non_saturating", "wgan_gp_d2"])
+def test_mixed_precision_wraps_both_optimizers_and_trains(case):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = cases.compiled(case, optimizer=adam)
+        assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+        history = fit(model, case, 4)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert all(np.all(np.isfinite(v)) for v in history.history.values())
+    assert int(ops.convert_to_numpy(model.g_optimizer.iterations)) == 4 // model.d_steps
+
+
 # ------------------------------------------------------------------ save and resume
 @pytest.mark.parametrize("case", ["wgan_gp_d2", "bn_gan", "began", "cgan", "infogan"])
 def test_save_load_round_trip_and_training_continues_identically(case, tmp_path):

@@ -9,6 +9,7 @@ calls only these, which each of ``tensorflow.py``, ``jax.py`` and ``torch.py`` d
                                             StatelessScope over the jitted state, both
                                             optimizers' variables carried)
     minimize(optimizer, loss_fn, variables) one optimizer step on loss_fn()'s total, returns its logs
+    gradients(fn, variables)                d fn() / dv for each variable (notebooks, users' checks)
     input_gradients(fn, x)                  d sum(fn(x)) / dx, per sample, differentiable again
                                             (the gradient penalties)
     run_every(counter, period, fn, args)    fn(*args) on every period-th step (the generator update)
@@ -39,6 +40,7 @@ else:
 
 TrainerMixin = _impl.TrainerMixin
 minimize = _impl.minimize
+gradients = _impl.gradients
 input_gradients = _impl.input_gradients
 run_every = _impl.run_every
 per_replica = _impl.per_replica
@@ -50,5 +52,5 @@ strategy = _impl.strategy
 is_chief = _impl.is_chief
 COUNTER_DTYPE = _impl.COUNTER_DTYPE
 
-__all__ = ["BACKEND", "TrainerMixin", "minimize", "input_gradients", "run_every", "per_replica", "global_std",
-           "checked_range", "check_compile", "check_fit", "strategy", "is_chief", "COUNTER_DTYPE"]
+__all__ = ["BACKEND", "TrainerMixin", "minimize", "gradients", "input_gradients", "run_every", "per_replica",
+           "global_std", "checked_range", "check_compile", "check_fit", "strategy", "is_chief", "COUNTER_DTYPE"]

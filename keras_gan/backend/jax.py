@@ -115,6 +115,17 @@ def minimize(optimizer, loss_fn, variables):
     return logs
 
 
+def gradients(fn, variables):
+    """d fn() / dv for each of ``variables`` (``fn()`` returns a scalar), as a list (``jax.grad``
+    of ``fn`` as a function of the variables' values)."""
+    variables = list(variables)
+    pure, written = _pure(fn, skip=variables)
+    grads, new_values = jax.grad(lambda values: pure(overrides=zip(variables, values)), has_aux=True)(
+        [_value(v) for v in variables])
+    _assign(written, new_values)
+    return grads
+
+
 def input_gradients(fn, x):
     """d sum(fn(x)) / dx in float32 (``jax.grad``, itself differentiable: the penalties
     nest it in ``minimize``'s). Summing over the batch gives each sample its own gradient

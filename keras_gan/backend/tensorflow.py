@@ -50,6 +50,13 @@ def minimize(optimizer, loss_fn, variables):
     return logs
 
 
+def gradients(fn, variables):
+    """d fn() / dv for each of ``variables`` (``fn()`` returns a scalar), as a list."""
+    with tf.GradientTape() as tape:
+        value = fn()
+    return tape.gradient(value, list(variables))
+
+
 def input_gradients(fn, x):
     """d sum(fn(x)) / dx in float32. Summing over the batch gives each sample its own
     gradient when ``fn`` has no batch-coupled layers (no batch norm)."""

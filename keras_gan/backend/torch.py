@@ -45,6 +45,13 @@ def minimize(optimizer, loss_fn, variables):
     return {name: value.detach() if torch.is_tensor(value) else value for name, value in logs.items()}
 
 
+def gradients(fn, variables):
+    """d fn() / dv for each of ``variables`` (``fn()`` returns a scalar), as a list."""
+    variables = list(variables)
+    with torch.enable_grad():
+        return list(torch.autograd.grad(fn(), [v.value for v in variables], allow_unused=True))
+
+
 def input_gradients(fn, x):
     """d sum(fn(x)) / dx in float32, with ``create_graph=True`` so that a loss built on it
     can be differentiated again (the penalties). Summing over the batch gives each sample
