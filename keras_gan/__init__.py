@@ -12,6 +12,7 @@ access.
 """
 
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -38,7 +39,14 @@ def _import_keras_quietly():
     (absl, oneDNN, CUDA probes on a CPU machine) sent to /dev/null. Python exceptions
     still propagate; only what the C++ runtime writes to stderr during the import is
     dropped. On the other backends TensorFlow is not imported."""
-    if "keras" in sys.modules or _configured_backend() != "tensorflow":
+    backend = _configured_backend()
+    if ("keras" not in sys.modules and backend in ("tensorflow", "jax", "torch")
+            and importlib.util.find_spec(backend) is None):
+        raise ImportError(
+            f"keras_gan runs on Keras's {backend!r} backend (KERAS_BACKEND, or ~/.keras/keras.json; tensorflow "
+            f"by default), but {backend} is not installed: pip install keras-gan[{backend}], or choose an installed "
+            "backend with KERAS_BACKEND=tensorflow, jax or torch.")
+    if "keras" in sys.modules or backend != "tensorflow":
         import keras  # noqa: F401
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -215,7 +215,7 @@ class GAN(backend.TrainerMixin, TrainingMixin, SerializationMixin, keras.Model):
     def discriminator_step(self, real, condition):
         """Minimise L_D over D's weights on ``real`` and G(z) for a fresh z (a constant for D)."""
         latent = self.sample_latent(ops.shape(real)[0], condition)
-        fake = ops.stop_gradient(self.generator(self.generator_inputs(latent, condition), training=True))
+        fake = backend.no_grad(lambda: self.generator(self.generator_inputs(latent, condition), training=True))
 
         def loss():
             real_out = self.discriminate(real, condition, training=True)

@@ -10,6 +10,7 @@ calls only these, which each of ``tensorflow.py``, ``jax.py`` and ``torch.py`` d
                                             optimizers' variables carried)
     minimize(optimizer, loss_fn, variables) one optimizer step on loss_fn()'s total, returns its logs
     gradients(fn, variables)                d fn() / dv for each variable (notebooks, users' checks)
+    no_grad(fn)                             fn() as a constant for the gradients that follow
     input_gradients(fn, x)                  d sum(fn(x)) / dx, per sample, differentiable again
                                             (the gradient penalties)
     run_every(counter, period, fn, args)    fn(*args) on every period-th step (the generator update)
@@ -41,6 +42,7 @@ else:
 TrainerMixin = _impl.TrainerMixin
 minimize = _impl.minimize
 gradients = _impl.gradients
+no_grad = _impl.no_grad
 input_gradients = _impl.input_gradients
 run_every = _impl.run_every
 per_replica = _impl.per_replica
@@ -52,5 +54,5 @@ strategy = _impl.strategy
 is_chief = _impl.is_chief
 COUNTER_DTYPE = _impl.COUNTER_DTYPE
 
-__all__ = ["BACKEND", "TrainerMixin", "minimize", "gradients", "input_gradients", "run_every", "per_replica",
-           "global_std", "checked_range", "check_compile", "check_fit", "strategy", "is_chief", "COUNTER_DTYPE"]
+__all__ = ["BACKEND", "TrainerMixin", "minimize", "gradients", "no_grad", "input_gradients", "run_every",
+           "per_replica", "global_std", "checked_range", "check_compile", "check_fit", "strategy", "is_chief", "COUNTER_DTYPE"]

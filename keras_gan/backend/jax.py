@@ -126,6 +126,11 @@ def gradients(fn, variables):
     return grads
 
 
+def no_grad(fn):
+    """``fn()`` as a constant: ``stop_gradient`` of its result."""
+    return ops.stop_gradient(fn())
+
+
 def input_gradients(fn, x):
     """d sum(fn(x)) / dx in float32 (``jax.grad``, itself differentiable: the penalties
     nest it in ``minimize``'s). Summing over the batch gives each sample its own gradient

@@ -57,6 +57,11 @@ def gradients(fn, variables):
     return tape.gradient(value, list(variables))
 
 
+def no_grad(fn):
+    """``fn()`` as a constant: ``stop_gradient`` of its result."""
+    return ops.stop_gradient(fn())
+
+
 def input_gradients(fn, x):
     """d sum(fn(x)) / dx in float32. Summing over the batch gives each sample its own
     gradient when ``fn`` has no batch-coupled layers (no batch norm)."""

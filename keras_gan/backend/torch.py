@@ -52,6 +52,13 @@ def gradients(fn, variables):
         return list(torch.autograd.grad(fn(), [v.value for v in variables], allow_unused=True))
 
 
+def no_grad(fn):
+    """``fn()`` as a constant, computed under ``torch.no_grad()``: autograd records nothing
+    (``stop_gradient`` of a recorded result would build the graph and throw it away)."""
+    with torch.no_grad():
+        return fn()
+
+
 def input_gradients(fn, x):
     """d sum(fn(x)) / dx in float32, with ``create_graph=True`` so that a loss built on it
     can be differentiated again (the penalties). Summing over the batch gives each sample
