@@ -261,6 +261,40 @@ def test_callbacks_mid_epoch_see_the_current_state():
 
 
 # ------------------------------------------------------------- backend-specific traps
+def test_run_every_counts_and_its_update_leaves_the_step():
+    """The conditional generator update: every 3rd call, with values assigned inside it. On JAX
+    inside a jitted StatelessScope, as a user's own jitted step runs it: a ``lax.cond`` whose
+    branches must be pure (an assignment inside a branch would leak a tracer)."""
+    counter = keras.Variable(0, dtype="int32")
+    total, calls = keras.Variable(0.0), keras.Variable(0.0)
+    variables = [counter, total, calls]
+
+    def body():
+        counter.assign_add(1)
+        backend.run_every(counter, 3, lambda x: total.assign_add(x), (ops.convert_to_tensor(2.0),))
+        calls.assign_add(1.0)
+
+    if BACKEND == "jax":
+        import jax
+
+        @jax.jit
+        def step(values):
+            with keras.StatelessScope(state_mapping=list(zip(variables, values))) as scope:
+                body()
+            return [scope.get_current_value(v) for v in variables]
+
+        values = [v.value for v in variables]
+        for _ in range(7):
+            values = step(values)
+        for v, value in zip(variables, values):
+            v.assign(value)
+    else:
+        for _ in range(7):
+            body()
+    assert [float(ops.convert_to_numpy(v)) for v in variables] == [7.0, 4.0, 7.0]
+
+
+
 @pytest.mark.skipif(BACKEND != "torch", reason="torch.compile's missing double backward")
 def test_torch_refuses_jit_compile_with_a_penalty_and_keeps_it_without():
     model = cases.build("wgan_gp")

@@ -16,8 +16,9 @@ value, so the step's code is the same as on the other backends. Three things nee
   every step draws new numbers (outside the scope, the purged variable would give the
   same draw every step).
 - **Transformations are pure.** ``jax.grad`` (``minimize``, ``input_gradients``) and
-  ``lax.cond`` (``run_every``) trace a function; a value assigned inside it must leave
-  it as an output. ``_Scope`` runs such a function in a child scope that starts from
+  ``lax.cond`` (``run_every``, where the generator update's schedule is not known in Python;
+  ``fit`` schedules it in Python, see ``TrainerMixin.make_train_function``) trace a
+  function; a value assigned inside it must leave it as an output. ``_Scope`` runs such a function in a child scope that starts from
   the enclosing one and records what it assigns (batch-norm statistics, the seed state,
   metrics, the generator update's variables); those values are returned through the
   transformation and assigned in the enclosing scope afterwards.
@@ -29,6 +30,7 @@ batch statistics are the global batch's, as on one device: ``per_replica`` and
 """
 
 import contextlib
+import contextvars
 import types
 
 import jax
@@ -141,12 +143,21 @@ def input_gradients(fn, x):
     return grads
 
 
+#: Whether the step being traced updates the generator (True/False), set by the train function
+#: that schedules the update in Python; None where the schedule is unknown (``lax.cond``).
+_GENERATOR_DUE = contextvars.ContextVar("keras_gan_generator_due", default=None)
+
+
 def run_every(counter, period, fn, args=()):
-    """``fn(*args)`` when ``counter % period == 0``: a ``lax.cond`` whose branches are pure
-    (the taken one returns the new values of what ``fn`` assigns, the other their current
-    values), assigned after it; a plain call when ``period`` is 1."""
-    if period == 1:
+    """``fn(*args)`` when ``counter % period == 0``. In ``fit`` the train function knows the
+    answer in Python (``TrainerMixin.make_train_function``) and this is a plain call or
+    nothing; otherwise a ``lax.cond`` whose branches are pure (the taken one returns the new
+    values of what ``fn`` assigns, the other their current values), assigned after it."""
+    due = _GENERATOR_DUE.get()
+    if period == 1 or due is True:
         fn(*args)
+        return
+    if due is False:
         return
     pure, written = _pure(lambda args: fn(*args))
 
@@ -231,6 +242,40 @@ class TrainerMixin:
         with keras.StatelessScope(state_mapping=mapping) as scope:
             logs = self.adversarial_step(data)
         return logs, tuple([scope.get_current_value(v) for v in variables] for variables in groups)
+
+    def make_train_function(self, force=False):
+        """Keras's train function, except that with ``d_steps`` > 1 the generator update is
+        scheduled in Python, as a hand-written loop does: two programs (with and without the
+        update), chosen from a host copy of ``d_step_count`` (read from the state once
+        whenever the state was fetched from the variables, then counted). A ``lax.cond`` in one
+        program costs XLA about 8% more per step on a CPU (benchmarks/backends.py)."""
+        if self.train_function is not None and not force:
+            return
+        period = getattr(self, "d_steps", 1)
+        if period == 1:
+            return super().make_train_function(force)
+        index = next(i for i, v in enumerate(self.non_trainable_variables) if v is self.d_step_count)
+        jit = not self.run_eagerly and self.jit_compile
+        out_shardings = (None, self._get_state_sharding_spec()) if jit and keras.distribution.distribution() else None
+        variants = {}
+        for due in (False, True):
+            def step(state, data, due=due):
+                token = _GENERATOR_DUE.set(due)
+                try:
+                    return self.train_step(state, data)
+                finally:
+                    _GENERATOR_DUE.reset(token)
+            variants[due] = jax.jit(step, donate_argnums=0, out_shardings=out_shardings) if jit else step
+        last = {"state": None, "count": 0}
+
+        def scheduled_step(state, data):
+            if state is not last["state"]:          # fetched from the variables: read the counter
+                last["count"] = int(state[1][index])
+            last["count"] += 1
+            logs, last["state"] = variants[last["count"] % period == 0](state, data)
+            return logs, last["state"]
+
+        self.train_function = self._make_function(scheduled_step)
 
     def _get_jax_state(self, trainable_variables=False, non_trainable_variables=False, optimizer_variables=False,
                        metrics_variables=False, purge_model_variables=False):
