@@ -265,7 +265,7 @@ def test_run_every_counts_and_its_update_leaves_the_step():
     """The conditional generator update: every 3rd call, with values assigned inside it. On JAX
     inside a jitted StatelessScope, as a user's own jitted step runs it: a ``lax.cond`` whose
     branches must be pure (an assignment inside a branch would leak a tracer)."""
-    counter = keras.Variable(0, dtype="int32")
+    counter = keras.Variable(0, dtype="int32", trainable=False)
     total, calls = keras.Variable(0.0), keras.Variable(0.0)
     variables = [counter, total, calls]
 
