@@ -73,6 +73,7 @@ def load(out):
         result[f"{saver}/{case}/images"] = _images(model, case)
         result[f"{saver}/{case}/step"] = np.array(int(keras.ops.convert_to_numpy(model.d_step_count)))
         result[f"{saver}/{case}/seed"] = keras.ops.convert_to_numpy(model.seed_generator.state).astype("int64")
+        result[f"{saver}/{case}/jit"] = np.array(bool(model.jit_compile))
         # It trains on, with the loaded optimizer state.
         model.fit(*cases.batches(case, steps=model.d_steps), batch_size=cases.BATCH, epochs=1, verbose=0)
         result[f"{saver}/{case}/trained"] = np.array(int(keras.ops.convert_to_numpy(model.d_step_count)))
