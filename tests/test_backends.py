@@ -5,7 +5,6 @@ callbacks that read the model mid-epoch, and the traps of Keras 3.15's JAX train
 torch.compile. Same numbers *across* backends: test_cross_backend.py.
 """
 
-import os
 
 import keras
 import numpy as np

@@ -55,4 +55,5 @@ is_chief = _impl.is_chief
 COUNTER_DTYPE = _impl.COUNTER_DTYPE
 
 __all__ = ["BACKEND", "TrainerMixin", "minimize", "gradients", "no_grad", "input_gradients", "run_every",
-           "per_replica", "global_std", "checked_range", "check_compile", "check_fit", "strategy", "is_chief", "COUNTER_DTYPE"]
+           "per_replica", "global_std", "checked_range", "check_compile", "check_fit", "strategy", "is_chief",
+           "COUNTER_DTYPE"]

@@ -16,12 +16,13 @@ value, so the step's code is the same as on the other backends. Three things nee
   every step draws new numbers (outside the scope, the purged variable would give the
   same draw every step).
 - **Transformations are pure.** ``jax.grad`` (``minimize``, ``input_gradients``) and
-  ``lax.cond`` (``run_every``, where the generator update's schedule is not known in Python;
-  ``fit`` schedules it in Python, see ``TrainerMixin.make_train_function``) trace a
-  function; a value assigned inside it must leave it as an output. ``_Scope`` runs such a function in a child scope that starts from
-  the enclosing one and records what it assigns (batch-norm statistics, the seed state,
-  metrics, the generator update's variables); those values are returned through the
-  transformation and assigned in the enclosing scope afterwards.
+  ``lax.cond`` (``run_every``, where the generator update's schedule is not known in
+  Python; ``fit`` schedules it in Python, see ``TrainerMixin.make_train_function``) trace
+  a function; a value assigned inside it must leave it as an output. ``_Scope`` runs such
+  a function in a child scope that starts from the enclosing one and records what it
+  assigns (batch-norm statistics, the seed state, metrics, the generator update's
+  variables); those values are returned through the transformation and assigned in the
+  enclosing scope afterwards.
 
 Under ``keras.distribution.DataParallel`` the jitted step is one program over the global
 batch that XLA partitions (inserting the all-reduces), so random draws, DRAGAN's std and
