@@ -247,8 +247,8 @@ class TrainerMixin:
     def make_train_function(self, force=False):
         """Keras's train function, except that with ``d_steps`` > 1 the generator update is
         scheduled in Python, as a hand-written loop does: two programs (with and without the
-        update), chosen from a host copy of ``d_step_count`` (read from the state once
-        whenever the state was fetched from the variables, then counted). A ``lax.cond`` in one
+        update), chosen from a host copy of ``d_step_count`` (read from the state when its
+        counter is not the one the last step returned, then counted). A ``lax.cond`` in one
         program costs XLA about 8% more per step on a CPU (benchmarks/backends.py)."""
         if self.train_function is not None and not force:
             return
@@ -267,14 +267,17 @@ class TrainerMixin:
                 finally:
                     _GENERATOR_DUE.reset(token)
             variants[due] = jax.jit(step, donate_argnums=0, out_shardings=out_shardings) if jit else step
-        last = {"state": None, "count": 0}
+        last = {"counter": None, "count": 0}
 
         def scheduled_step(state, data):
-            if state is not last["state"]:          # fetched from the variables: read the counter
+            # The counter array this function returned comes back unless the state was fetched
+            # from variables that something else assigned (a load, BackupAndRestore): read it then.
+            if state[1][index] is not last["counter"]:
                 last["count"] = int(state[1][index])
             last["count"] += 1
-            logs, last["state"] = variants[last["count"] % period == 0](state, data)
-            return logs, last["state"]
+            logs, state = variants[last["count"] % period == 0](state, data)
+            last["counter"] = state[1][index]
+            return logs, state
 
         self.train_function = self._make_function(scheduled_step)
 
