@@ -63,7 +63,8 @@ class ConditionalGAN(GAN):
         """Integer labels (B,) or (B, 1) -> float32 one-hot (B, num_classes), with checks.
 
         Shape and dtype are checked when the step is traced (ValueError, TypeError);
-        the range [0, num_classes) is checked when it runs, except under XLA.
+        the range [0, num_classes) is checked when it runs, except under XLA (so never in
+        JAX's jitted step: there ``fit``'s first-batch check is the one that sees labels).
         """
         labels = ops.convert_to_tensor(labels)
         dtype = keras.backend.standardize_dtype(labels.dtype)
