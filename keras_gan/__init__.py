@@ -73,15 +73,16 @@ _import_keras_quietly()
 # Registering the model, loss and penalty classes with Keras's serialization
 # registry requires importing them.
 from keras_gan import losses, penalties  # noqa: E402,F401
+from keras_gan.ema import GeneratorEMA  # noqa: E402,F401
 from keras_gan.gan import GAN  # noqa: E402,F401
 from keras_gan.models import BEGAN, DRAGAN, WGAN, WGANGP, ConditionalGAN, InfoGAN  # noqa: E402,F401
 
 _SUBMODULES = (
     "losses", "penalties", "gan", "models", "architectures", "data",
     "metrics", "callbacks", "plotting", "recipes", "cli", "evaluation", "compare", "distribute",
-    "validation", "training", "serialization", "sampling", "backend",
+    "validation", "training", "serialization", "sampling", "backend", "ema", "layers", "batches",
 )
-_CLASSES = ("GAN", "WGAN", "WGANGP", "DRAGAN", "BEGAN", "ConditionalGAN", "InfoGAN")
+_CLASSES = ("GAN", "WGAN", "WGANGP", "DRAGAN", "BEGAN", "ConditionalGAN", "InfoGAN", "GeneratorEMA")
 
 __all__ = list(_SUBMODULES) + list(_CLASSES)
 

@@ -18,6 +18,8 @@ The budget is counted in ``train_step`` calls, i.e. discriminator updates on one
 ``out`` receives ``runs/<model>_seed<k>/`` (``run.json`` with the settings, ``metrics.json``,
 ``history.json`` (the training curve: quality and mean losses every quarter epoch, or every 1/20
 of a 2D budget), ``samples.npy`` (the samples behind the figure, uint8 for images),
+``samples_ema.npy`` for a run that kept a generator EMA (``Settings.ema``: the run is evaluated
+from the trained generator and from its average, ``*_ema`` keys, an extra row of the table),
 ``generator.keras`` and ``gan.keras`` (not committed: Lucic et al.'s generator is 26 MB), and for
 ``KEEP_GENERATOR`` models' seed 0 ``generator_f16.npz``, the generator's weights in float16, which
 ``load_run`` turns back into a model), ``table.md`` (mean ± standard deviation over n seeds,
@@ -62,6 +64,7 @@ class Settings:
     lr_decay: str = None         # "linear": both learning rates fall linearly to 0 over the budget
     overrides: tuple = ()        # other constructor arguments, (key, value) pairs: (("gp_weight", 0.1),)
     d_norm: str = None           # the discriminator's normalisation: "batch", "layer" or "none"
+    ema: float = None            # decay of a generator EMA (compile(generator_ema=...)); evaluated with and without
 
     def replace(self, **changes):
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -92,7 +95,12 @@ MIXTURE_CURVE_POINTS = 20
 #: Fashion-MNIST: the recipes' paper defaults (Lucic et al.'s networks, batch 64, latent 64).
 IMAGE_SETTINGS = {
     "*": Settings(epochs=IMAGE_EPOCHS),
+    "non_saturating": Settings(ema=0.999),
+    "sngan": Settings(ema=0.999),
 }
+#: The generator EMA (keras_gan.ema) is measured on the non-saturating GAN and SN-GAN, at Yazici et
+#: al.'s decay 0.999 with the default ramp-up: each run's table row is its trained generator, the
+#: row after it the same run's average (the average never feeds back into training).
 #: Models whose seed-0 generator is committed (float16 weights, ``generator_f16.npz``): the
 #: notebooks run them (the conditional GAN's per-class rows, InfoGAN's traversals).
 KEEP_GENERATOR = ("cgan", "infogan")
@@ -156,6 +164,8 @@ def _resolved(model, recipe_name, loss, settings, batch_size, dataset):
            "lr_decay": settings.lr_decay, "overrides": dict(settings.overrides)}
     if settings.d_norm is not None:
         out["d_norm"] = settings.d_norm
+    if settings.ema is not None:
+        out["generator_ema"] = settings.ema
     if data.is_mixture(dataset):
         out["steps"] = int(settings.steps)
     else:
@@ -220,7 +230,8 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
     d_norm = "recipe" if settings.d_norm is None else (None if settings.d_norm == "none" else settings.d_norm)
     model, batch_size = recipes.build(recipe_name, dataset, loss=loss, seed=seed,
                                       latent_dim=settings.latent_dim,
-                                      learning_rate=settings.learning_rate, d_norm=d_norm, **overrides)
+                                      learning_rate=settings.learning_rate, d_norm=d_norm,
+                                      generator_ema=settings.ema, **overrides)
     batch_size = settings.batch_size or batch_size
     used = _resolved(model, recipe_name, loss, settings, batch_size, dataset)
     pipeline, epochs, steps_per_epoch, curve_steps, data_epoch = _dataset(
@@ -231,8 +242,17 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
         # halve the wall time; the steps themselves are unchanged.
         model.steps_per_execution = MIXTURE_STEPS_PER_EXECUTION
     os.makedirs(run_dir, exist_ok=True)
-    curve = QualityCurve(curve_steps, lambda m: evaluation.quick_quality(m, dataset, seed=seed),
-                         steps_per_epoch=data_epoch, path=os.path.join(run_dir, "history.json"))
+    raw = None if settings.ema is None else False   # with an EMA, the main figures are the generator's
+
+    def quality(m):
+        found = evaluation.quick_quality(m, dataset, seed=seed, use_ema=raw)
+        if settings.ema is not None:
+            averaged = evaluation.quick_quality(m, dataset, seed=seed, use_ema=True)
+            found.update({f"{key}_ema": value for key, value in averaged.items()})
+        return found
+
+    curve = QualityCurve(curve_steps, quality, steps_per_epoch=data_epoch,
+                         path=os.path.join(run_dir, "history.json"))
     callbacks = [curve]
     if settings.lr_decay == "linear":
         callbacks.append(LinearDecay(epochs * steps_per_epoch))
@@ -247,18 +267,21 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
         diverged = error
     wall, cpu = time.time() - wall, time.process_time() - cpu
     if diverged is None:
-        result, samples = evaluation.evaluate_model(model, dataset, seed=seed)
-        if data.is_mixture(dataset):
-            np.save(os.path.join(run_dir, "samples.npy"), samples.astype(np.float32))
-        else:  # the first 60 (6 rows of 10; a cGAN's columns are its classes), as uint8
-            np.save(os.path.join(run_dir, "samples.npy"), data.to_uint8(samples[:60]))
+        result, samples = evaluation.evaluate_model(model, dataset, seed=seed, use_ema=raw)
+        _save_samples(samples, dataset, os.path.join(run_dir, "samples.npy"))
+        if settings.ema is not None:
+            averaged, samples = evaluation.evaluate_model(model, dataset, seed=seed, use_ema=True)
+            result.update({f"{key}_ema": value for key, value in averaged.items()
+                           if key not in ("n", "seed", "frechet_floor")})
+            _save_samples(samples, dataset, os.path.join(run_dir, "samples_ema.npy"))
         model.generator.save(os.path.join(run_dir, "generator.keras"))
         model.save(os.path.join(run_dir, "gan.keras"))
         if model_id in KEEP_GENERATOR and seed == 0:
             save_generator_f16(model, os.path.join(run_dir, "generator_f16.npz"))
     else:
         columns = MIXTURE_COLUMNS if data.is_mixture(dataset) else IMAGE_COLUMNS
-        result = {key: float("nan") for key, *_ in columns}
+        result = {key + suffix: float("nan") for key, *_ in columns
+                  for suffix in ("", "_ema") if suffix == "" or settings.ema is not None}
         result.update(seed=seed, diverged_at_step=diverged.step, diverged=str(diverged))
     # Training time without the curve's evaluations (reported apart as curve_seconds).
     result.update(model_id=model_id, dataset=dataset, train_seconds=round(wall - curve.eval_seconds, 1),
@@ -271,6 +294,15 @@ def train_run(model_id, dataset, seed, settings, run_dir, verbose=0):
     with open(os.path.join(run_dir, "metrics.json"), "w") as f:  # written last: marks it done
         json.dump(result, f, indent=1)
     return {**result, "settings": used}
+
+
+def _save_samples(samples, dataset, path):
+    """The samples behind the figures: all 2D points (float32), or the first 60 images (6 rows of
+    10; a cGAN's columns are its classes) as uint8."""
+    if data.is_mixture(dataset):
+        np.save(path, samples.astype(np.float32))
+    else:
+        np.save(path, data.to_uint8(samples[:60]))
 
 
 def _finished(run_dir, settings, dataset):
@@ -290,6 +322,7 @@ def _finished(run_dir, settings, dataset):
                      ("batch_size", "batch_size")))
             and stored.get("lr_decay") == settings.lr_decay
             and stored.get("d_norm") == settings.d_norm
+            and stored.get("generator_ema") == settings.ema
             and stored.get("overrides", {}) == dict(settings.overrides))
     return {**result, "settings": stored} if same else None
 
@@ -398,6 +431,25 @@ IMAGE_COLUMNS = (("frechet_distance", "Frechet distance", 1.0, "{:.2f}"),
                  ("classes_covered", "classes", 1.0, "{:.1f}"))
 
 
+def _rows(results):
+    """The table's rows as (model_id, runs, suffix): each model's runs (suffix ""), and after a
+    model whose runs kept a generator EMA the same runs' averaged generator (suffix "_ema": the
+    metrics stored under ``key + "_ema"``)."""
+    for model_id, runs in results.items():
+        if not runs:
+            continue
+        yield model_id, runs, ""
+        if runs[0].get("settings", {}).get("generator_ema") is not None:
+            yield model_id, runs, "_ema"
+
+
+def row_label(model_id, runs, suffix=""):
+    """A row's name: the model's, with ", generator EMA 0.999" on the averaged generator's row."""
+    if not suffix:
+        return label(model_id)
+    return f"{label(model_id)}, generator EMA {runs[0]['settings']['generator_ema']:g}"
+
+
 def _mean_std(values, fmt):
     """"mean ± sample std" over the finite values; "n/a" if none (e.g. KL with no mode hit), and
     "(k of n)" when some runs had no value."""
@@ -431,12 +483,10 @@ def table_rows(dataset, results):
     head = (["model", "optimizer, lr (, changed defaults)", "d_steps", budget, "latent", "batch"]
             + [c[1] for c in columns] + ["train s (CPU s)", "n (seeds)"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for model_id, runs in results.items():
-        if not runs:
-            continue
-        cells = [label(model_id)] + _settings_text(runs[0]["settings"])
+    for model_id, runs, suffix in _rows(results):
+        cells = [row_label(model_id, runs, suffix)] + _settings_text(runs[0]["settings"])
         for key, _, scale, fmt in columns:
-            cells.append(_mean_std([scale * r[key] for r in runs], fmt))
+            cells.append(_mean_std([scale * r.get(key + suffix, np.nan) for r in runs], fmt))
         cells.append(f"{np.mean([r.get('train_seconds', np.nan) for r in runs]):.0f} "
                      f"({np.mean([r.get('train_cpu_seconds', np.nan) for r in runs]):.0f})")
         diverged = sum("diverged_at_step" in r for r in runs)
@@ -470,8 +520,10 @@ def reproduce_rows(dataset, results, out=None):
     """Markdown: for each row, the command that reproduces it and the time its runs took."""
     mixture = data.is_mixture(dataset)
     lines = ["| model | reproduce with | train time per run, wall (CPU) |", "|---|---|---|"]
-    for model_id, runs in results.items():
-        if not runs:
+    for model_id, runs, suffix in _rows(results):
+        if suffix:
+            lines.append(f"| {row_label(model_id, runs, suffix)} | the runs of the row above (their averaged "
+                         "generator) | the same |")
             continue
         budget = runs[0]["settings"]
         command = command_line(dataset, len(runs), out or f"results/{dataset}", [model_id],
@@ -511,29 +563,31 @@ def figure(dataset, results, out, path):
 
     plt = plotting._plt()
     mixture = data.mixture(dataset) if data.is_mixture(dataset) else None
-    shown = [(m, _first_not_diverged(runs) or runs[0]) for m, runs in results.items() if runs]
+    shown = [(m, runs, suffix, _first_not_diverged(runs) or runs[0]) for m, runs, suffix in _rows(results)]
     cols = min(len(shown), 4 if mixture is not None else 3)
     rows = max(1, -(-len(shown) // cols))
     size = (3.0, 3.2) if mixture is not None else (3.6, 2.6)
     fig, axes = plt.subplots(rows, cols, figsize=(size[0] * cols, size[1] * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, (model_id, r) in zip(axes.flat, shown):
+    for ax, (model_id, runs, suffix, r) in zip(axes.flat, shown):
+        name = row_label(model_id, runs, suffix)
         if "diverged_at_step" in r:
-            ax.set_title(f"{label(model_id)}\ndiverged to NaN at step {r['diverged_at_step']} "
+            ax.set_title(f"{name}\ndiverged to NaN at step {r['diverged_at_step']} "
                          f"(seed {r['seed']})", fontsize=9)
             continue
-        samples = np.load(os.path.join(out, "runs", f"{model_id}_seed{r['seed']}", "samples.npy"))
+        samples = np.load(os.path.join(out, "runs", f"{model_id}_seed{r['seed']}", f"samples{suffix}.npy"))
         if mixture is not None:
             ax.axis("on")
             plotting.scatter_2d(samples, mixture, ax=ax)
             ax.set_xticks([])
             ax.set_yticks([])
-            title = f"{label(model_id)}\n{r['modes']} modes, {100 * r['high_quality']:.0f}% HQ"
+            title = f"{name}\n{r['modes' + suffix]} modes, {100 * r['high_quality' + suffix]:.0f}% HQ"
         else:
             grid = plotting.grid_array(data.to_float(samples), rows=6)
             ax.imshow(grid.squeeze(-1), cmap="gray", vmin=0, vmax=1)
-            title = f"{label(model_id)}\nFD {r['frechet_distance']:.1f}, {r['classes_covered']} classes"
+            title = (f"{name}\nFD {r['frechet_distance' + suffix]:.1f}, "
+                     f"{r['classes_covered' + suffix]} classes")
         ax.set_title(title + f" (seed {r['seed']})", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=80 if mixture is not None else 90)
@@ -559,18 +613,19 @@ def curves_figure(results, out, path):
     tab20 = plt.get_cmap("tab20").colors
     colours = tab20[::2] + tab20[1::2]  # the 10 strong colours first, then their light partners
     drawn = 0
-    for i, (model_id, runs) in enumerate(results.items()):
-        curves = [h for h in (load_history(out, model_id, r["seed"]) for r in runs)
-                  if h and "frechet_distance" in h]
+    for i, (model_id, runs, suffix) in enumerate(_rows(results)):
+        key = "frechet_distance" + suffix
+        curves = [h for h in (load_history(out, model_id, r["seed"]) for r in runs) if h and key in h]
         if not curves:
             continue
         colour = colours[i % len(colours)]
+        style = "--" if suffix else "-"    # an averaged generator: dashed
         for h in curves:
-            ax.plot(h["epoch"], h["frechet_distance"], color=colour, lw=0.6, alpha=0.5)
+            ax.plot(h["epoch"], h[key], color=colour, lw=0.6, alpha=0.5, ls=style)
         n = min(len(h["epoch"]) for h in curves)
-        mean = np.mean([h["frechet_distance"][:n] for h in curves], axis=0)
-        ax.plot(curves[0]["epoch"][:n], mean, color=colour, lw=1.8,
-                label=f"{label(model_id)} (n={len(curves)})")
+        mean = np.mean([h[key][:n] for h in curves], axis=0)
+        ax.plot(curves[0]["epoch"][:n], mean, color=colour, lw=1.8, ls=style,
+                label=f"{row_label(model_id, runs, suffix)} (n={len(curves)})")
         drawn += 1
     ax.set_yscale("log")
     ax.set_xlabel("epochs (discriminator passes over the 60,000 training images)")
@@ -591,13 +646,13 @@ def write_model_grids(results, out):
 
     plt = plotting._plt()
     os.makedirs(os.path.join(out, "grids"), exist_ok=True)
-    for model_id, runs in results.items():
+    for model_id, runs, suffix in _rows(results):
         run = _first_not_diverged(runs)
         if run is None:
             continue
-        samples = np.load(os.path.join(out, "runs", f"{model_id}_seed{run['seed']}", "samples.npy"))
+        samples = np.load(os.path.join(out, "runs", f"{model_id}_seed{run['seed']}", f"samples{suffix}.npy"))
         grid = plotting.grid_array(data.to_float(samples), rows=6)
-        plt.imsave(os.path.join(out, "grids", f"{model_id}.png"), grid.squeeze(-1), cmap="gray",
+        plt.imsave(os.path.join(out, "grids", f"{model_id}{suffix}.png"), grid.squeeze(-1), cmap="gray",
                    vmin=0, vmax=1)
 
 

@@ -36,19 +36,23 @@ def default_n(dataset):
     return MIXTURE_SAMPLES if data.is_mixture(dataset) else IMAGE_SAMPLES
 
 
-def sample(model, n, seed=0):
+def sample(model, n, seed=0, use_ema=None):
     """``n`` samples (numpy) from a GAN or a bare one-input generator.
 
     A conditional GAN (``num_classes`` attribute) gets balanced labels, ``i % num_classes``, so
-    every class is asked for equally often; other GANs use their own ``generate``.
+    every class is asked for equally often; other GANs use their own ``generate`` (from the
+    averaged generator when the model keeps one, unless ``use_ema=False``).
     """
     n = int(n)
     if hasattr(model, "generate"):
         num_classes = getattr(model, "num_classes", None)
+        choice = {} if use_ema is None else {"use_ema": use_ema}  # models of one's own may lack it
         if getattr(model, "uses_labels", False) and num_classes:
             labels = np.arange(n) % int(num_classes)
-            return np.asarray(model.generate(n, labels=labels, seed=seed))
-        return np.asarray(model.generate(n, seed=seed))
+            return np.asarray(model.generate(n, labels=labels, seed=seed, **choice))
+        return np.asarray(model.generate(n, seed=seed, **choice))
+    if use_ema is not None:
+        raise ValueError("use_ema applies to a whole GAN (gan.keras); a bare generator has no average")
     inputs = getattr(model, "inputs", None) or []
     if len(inputs) != 1:
         raise ValueError(f"the generator '{model.name}' takes {len(inputs)} inputs (labels or codes); "
@@ -71,27 +75,29 @@ def evaluate_samples(samples, dataset):
     return out
 
 
-def quick_quality(model, dataset, seed=0):
+def quick_quality(model, dataset, seed=0, use_ema=None):
     """The cheap quality figure of a training curve: ``{"frechet_distance": FD}`` on
     ``CURVE_IMAGE_SAMPLES`` images against the 10,000 test images (images), or the 2D protocol's
     ``{"modes", "high_quality", "kl"}`` on 2,500 samples and ``w1``, the exact Wasserstein-1
-    distance of 1,000 of them to 1,000 mixture points (mixtures). Same ``seed``, same latents."""
+    distance of 1,000 of them to 1,000 mixture points (mixtures). Same ``seed``, same latents;
+    ``use_ema`` as in ``sample``."""
     if data.is_mixture(dataset):
         mixture = data.mixture(dataset)
-        samples = sample(model, MIXTURE_SAMPLES, seed=seed)
+        samples = sample(model, MIXTURE_SAMPLES, seed=seed, use_ema=use_ema)
         found = metrics.mode_coverage(samples, mixture)
         return {**{key: found[key] for key in ("modes", "high_quality", "kl")},
                 "w1": metrics.mixture_wasserstein_1(samples, mixture, seed=seed)}
-    images = sample(model, CURVE_IMAGE_SAMPLES, seed=seed)
+    images = sample(model, CURVE_IMAGE_SAMPLES, seed=seed, use_ema=use_ema)
     return {"frechet_distance": float(metrics.frechet_distance(metrics._test_features(),
                                                                metrics.features(images)))}
 
 
-def evaluate_model(model, dataset, n=None, seed=0):
-    """Sample ``n`` points (default: 2,500 for a mixture, 10,000 images) and evaluate them.
-    Returns (metrics dict with ``n`` and ``seed`` added, the samples)."""
+def evaluate_model(model, dataset, n=None, seed=0, use_ema=None):
+    """Sample ``n`` points (default: 2,500 for a mixture, 10,000 images) and evaluate them
+    (``use_ema`` as in ``sample``). Returns (metrics dict with ``n`` and ``seed`` added, the
+    samples)."""
     n = default_n(dataset) if n is None else int(n)
-    samples = sample(model, n, seed=seed)
+    samples = sample(model, n, seed=seed, use_ema=use_ema)
     return {**evaluate_samples(samples, dataset), "n": n, "seed": int(seed)}, samples
 
 
@@ -139,7 +145,8 @@ def load_for_evaluation(path, dataset=None):
     if os.path.isfile(run_json):
         with open(run_json) as f:
             run = json.load(f)
-    model = keras.models.load_model(model_path, compile=False)
+    # Compiled (the default), so that a GAN's generator EMA, a compile option, is restored with it.
+    model = keras.models.load_model(model_path)
     dataset = dataset or run.get("dataset") or _infer_dataset(model)
     return model, dataset, out_dir, run
 
@@ -153,6 +160,8 @@ def evaluate_path(path, n=None, seed=0, dataset=None, write=True):
               "source": os.path.abspath(path)}
     if run.get("loss"):
         result["loss"] = run["loss"]
+    if getattr(model, "generator_ema", None) is not None:  # the samples came from the average
+        result["generator_ema"] = model.generator_ema.get_config()
     if write:
         path = os.path.join(out_dir, "metrics.json")
         previous = {}

@@ -40,6 +40,9 @@ checks), ``serialization`` (config, saved variables, old configs) and ``sampling
   random draws and DRAGAN's std(x) those of the global batch: ``keras_gan.distribute``;
   batch norm and the relativistic losses' batch means stay per replica);
   ``keras.distribution.DataParallel`` on JAX (one program over the global batch).
+- Generator EMA: ``compile(generator_ema=0.999)`` keeps an exponential moving average of the
+  generator's weights in ``averaged_generator`` (``keras_gan.ema``), updated after each
+  generator update; ``generate`` samples from it unless ``use_ema=False``.
 - Mixed precision: ``compile`` wraps both optimizers in ``LossScaleOptimizer``.
 - XLA: ``compile(jit_compile=True)`` compiles the whole step (on JAX always, unless
   ``jit_compile=False``). XLA draws other random numbers than TensorFlow's default
@@ -92,7 +95,7 @@ class GAN(backend.TrainerMixin, TrainingMixin, SerializationMixin, keras.Model):
     #: True for models that train on (inputs, labels) batches (ConditionalGAN).
     uses_labels = False
     #: ``generate``'s keyword arguments, the one a second positional argument used to mean first.
-    generate_keywords = ("seed", "noise", "batch_size")
+    generate_keywords = ("seed", "noise", "batch_size", "use_ema")
 
     def __init__(self, generator, discriminator, latent_dim, loss="non_saturating", penalty=None,
                  penalty_weight=10.0, d_steps=1, seed=None, **kwargs):
@@ -117,6 +120,10 @@ class GAN(backend.TrainerMixin, TrainingMixin, SerializationMixin, keras.Model):
         self.d_step_count = self.add_weight(shape=(), dtype=backend.COUNTER_DTYPE, initializer="zeros",
                                             trainable=False, name="d_step_count")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in self.tracked_metric_names()}
+        #: compile(generator_ema=...)'s settings (a ``keras_gan.GeneratorEMA``) and the averaged copy
+        #: of the generator they update, or None and None.
+        self.generator_ema = None
+        self.averaged_generator = None
         self.built = True
 
     # ------------------------------------------------------------------ set-up
@@ -239,6 +246,9 @@ class GAN(backend.TrainerMixin, TrainingMixin, SerializationMixin, keras.Model):
 
     def _generator_update(self, real, condition):
         self._update_trackers(self.generator_step(real, condition))
+        if self.generator_ema is not None:  # the t-th generator update, t = d_step_count // d_steps
+            self.generator_ema.update(self.averaged_generator.weights, self.generator.weights,
+                                      ops.floor_divide(self.d_step_count, self.d_steps))
 
     def _update_trackers(self, logs):
         for name, value in logs.items():
@@ -263,20 +273,35 @@ class GAN(backend.TrainerMixin, TrainingMixin, SerializationMixin, keras.Model):
             raise ValueError(f"noise must have shape ({n}, {self.latent_dim}), got {z.shape}.")
         return z
 
-    def generate(self, n, *positional, seed=None, noise=None, batch_size=256):
+    def sampling_generator(self, use_ema=None):
+        """The network ``generate`` runs: the averaged generator when the model keeps one
+        (``compile(generator_ema=...)``), unless ``use_ema=False``; else the generator.
+        ``use_ema=True`` on a model without an average is a ValueError."""
+        if use_ema is not None and not isinstance(use_ema, bool):
+            raise TypeError(f"use_ema must be None, True or False, got {use_ema!r}.")
+        if use_ema and self.averaged_generator is None:
+            raise ValueError(f"use_ema=True, but this {type(self).__name__} keeps no average of its generator: "
+                             "compile it with generator_ema=0.999 (before training), or pass use_ema=None.")
+        if use_ema is False or self.averaged_generator is None:
+            return self.generator
+        return self.averaged_generator
+
+    def generate(self, n, *positional, seed=None, noise=None, batch_size=256, use_ema=None):
         """``n`` samples as a numpy array, in the data's value range ([-1, 1] for images).
 
         Keyword-only after ``n``: ``seed`` fixes z (numpy's ``default_rng(seed)``, the
         same on every machine), ``noise`` (n, latent_dim) replaces it; the generator
-        runs in batches of ``batch_size``."""
+        runs in batches of ``batch_size``. With a generator EMA the samples come from the
+        averaged weights, unless ``use_ema=False`` (``sampling_generator``)."""
         sampling.only_n(self, "generate", positional, self.generate_keywords)
+        network = self.sampling_generator(use_ema)
         n = int(n)
-        return sampling.run_generator(self.generator, self.noise_numpy(n, seed, noise), batch_size)
+        return sampling.run_generator(network, self.noise_numpy(n, seed, noise), batch_size)
 
-    def grid_samples(self, seed=None, per_row=8, class_names=None):
+    def grid_samples(self, seed=None, per_row=8, class_names=None, use_ema=None):
         """Samples for a figure: (images, rows, row_labels). A per_row x per_row grid here;
         conditional models give one row per class (labelled with ``class_names``)."""
-        return self.generate(per_row * per_row, seed=seed), per_row, None
+        return self.generate(per_row * per_row, seed=seed, use_ema=use_ema), per_row, None
 
     def _run_generator(self, inputs, batch_size=256):
         return sampling.run_generator(self.generator, inputs, batch_size)

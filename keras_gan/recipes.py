@@ -161,11 +161,12 @@ def networks(recipe, dataset, latent_dim, extra_input_dim=0, d_norm="recipe"):
 
 
 def build(name, dataset="fashion_mnist", loss=None, seed=0, latent_dim=None, learning_rate=None,
-          jit_compile="auto", d_norm="recipe", **overrides):
+          jit_compile="auto", d_norm="recipe", generator_ema=None, **overrides):
     """A compiled model following the recipe ``name`` on ``dataset``.
 
     Returns (model, batch_size). ``loss`` is only used by models that take one
-    (``LOSS_MODELS``); ``overrides`` replace constructor arguments (e.g. d_steps=1).
+    (``LOSS_MODELS``); ``overrides`` replace constructor arguments (e.g. d_steps=1);
+    ``generator_ema`` goes to ``compile`` (an average of the generator's weights).
     """
     import keras_gan
 
@@ -189,5 +190,5 @@ def build(name, dataset="fashion_mnist", loss=None, seed=0, latent_dim=None, lea
     cls = getattr(keras_gan, recipe.model)
     model = cls(generator, discriminator, latent_dim, seed=seed, **kwargs)
     d_opt, g_opt = recipe.optimizers(learning_rate)
-    model.compile(d_optimizer=d_opt, g_optimizer=g_opt, jit_compile=jit_compile)
+    model.compile(d_optimizer=d_opt, g_optimizer=g_opt, jit_compile=jit_compile, generator_ema=generator_ema)
     return model, (MIXTURE_BATCH if mixture else IMAGE_BATCH)

@@ -1,7 +1,8 @@
 """``compile`` and ``fit`` for the GAN models, with their safeguards (a mixin of ``GAN``).
 
-- ``compile(d_optimizer, g_optimizer)``: two optimizers, never one object for both;
-  under a ``mixed_float16`` policy each is wrapped in a ``LossScaleOptimizer``. Keras's
+- ``compile(d_optimizer, g_optimizer, generator_ema=None)``: two optimizers, never one object
+  for both; under a ``mixed_float16`` policy each is wrapped in a ``LossScaleOptimizer``.
+  ``generator_ema`` keeps an average of the generator's weights (``keras_gan.ema``). Keras's
   own ``optimizer`` stays None (no default optimizer over all weights). An option the
   backend cannot run is refused (``backend.check_compile``: on PyTorch, ``jit_compile=True``
   with a gradient penalty).
@@ -14,7 +15,7 @@ import sys
 
 import keras
 
-from keras_gan import backend, validation
+from keras_gan import backend, ema, validation
 
 __all__ = ["TrainingMixin"]
 
@@ -34,9 +35,15 @@ def _portable(config):
 class TrainingMixin:
     """``compile``, ``fit`` and their checks; mixed into ``keras_gan.GAN``."""
 
-    def compile(self, d_optimizer=None, g_optimizer=None, **kwargs):
+    def compile(self, d_optimizer=None, g_optimizer=None, generator_ema=None, **kwargs):
         """Set the two optimizers; other keyword arguments go to ``keras.Model.compile``
         (``jit_compile``, ``steps_per_execution``, ``run_eagerly``).
+
+        ``generator_ema``: None, a decay such as 0.999, or ``kg.GeneratorEMA(decay,
+        start_step, ramp_up)``: after each generator update, ``averaged_generator`` (a copy of
+        the generator made here, from its current weights) moves towards the generator's
+        weights (``keras_gan.ema``); ``generate`` samples from it. Compiling again with other
+        settings keeps the average reached so far; with None, drops it.
 
         Under a ``mixed_float16`` policy each optimizer is wrapped in a
         ``keras.optimizers.LossScaleOptimizer``: the train step multiplies each
@@ -56,6 +63,7 @@ class TrainingMixin:
             if kwargs.pop(key, None) is not None:
                 raise ValueError(f"GAN.compile() takes no {key!r}: pass d_optimizer and g_optimizer, "
                                  "and the adversarial loss to the model's constructor (loss=...).")
+        settings = ema.get(generator_ema)
         backend.check_compile(self, kwargs.get("jit_compile", "auto"))
         self._jit_compile_argument = kwargs.get("jit_compile", "auto")
         # optimizer=None: no default optimizer over all weights; the step applies the two.
@@ -71,17 +79,34 @@ class TrainingMixin:
         # optimizer variables cannot be created.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+        self._set_generator_ema(settings)
+
+    def _set_generator_ema(self, settings):
+        """Start (a copy of the generator's weights), keep or drop ``averaged_generator``."""
+        if settings is None and self.averaged_generator is not None:
+            locked = self._tracker.locked
+            self._tracker.unlock()
+            self._tracker.untrack(self.averaged_generator)
+            if locked:
+                self._tracker.lock()
+            self.averaged_generator = None
+        elif settings is not None and self.averaged_generator is None:
+            self.averaged_generator = ema.average_of(self.generator)
+        self.generator_ema = settings
 
     def get_compile_config(self):
         """The two optimizers (in a form every backend loads) and ``jit_compile`` as it was
         passed: "auto" stays "auto", so that each backend resolves its own default."""
         if not getattr(self, "compiled", False) or not hasattr(self, "d_optimizer"):
             return None
-        return {
+        config = {
             "d_optimizer": _portable(keras.saving.serialize_keras_object(self.d_optimizer)),
             "g_optimizer": _portable(keras.saving.serialize_keras_object(self.g_optimizer)),
             "jit_compile": getattr(self, "_jit_compile_argument", "auto"),
         }
+        if self.generator_ema is not None:  # absent otherwise, as in files written before it existed
+            config["generator_ema"] = self.generator_ema.get_config()
+        return config
 
     def compile_from_config(self, config):
         config = _portable(config)
@@ -93,7 +118,7 @@ class TrainingMixin:
         self.compile(
             d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
             g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-            jit_compile=jit_compile)
+            generator_ema=config.get("generator_ema"), jit_compile=jit_compile)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, *args,
             check_data=True, stop_on_non_finite=True, **kwargs):

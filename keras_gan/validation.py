@@ -27,12 +27,12 @@ class BatchNormPenaltyWarning(UserWarning):
 
 # ------------------------------------------------------------------------ arguments
 _CONDITIONS = {"finite": lambda v: True, ">= 0": lambda v: v >= 0, "> 0": lambda v: v > 0,
-               "in (0, 1]": lambda v: 0 < v <= 1}
+               "in (0, 1]": lambda v: 0 < v <= 1, "in (0, 1)": lambda v: 0 < v < 1}
 
 
 def check_float(name, value, condition, hint=""):
     """``float(value)`` if it is a finite real number meeting ``condition`` ("finite",
-    ">= 0", "> 0" or "in (0, 1]"); otherwise a ValueError (a TypeError for a non-number)
+    ">= 0", "> 0", "in (0, 1]" or "in (0, 1)"); otherwise a ValueError (a TypeError for a non-number)
     that names ``name``. NaN and infinity are always refused."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")

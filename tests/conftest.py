@@ -18,7 +18,7 @@ import keras  # noqa: E402
 
 BACKEND = keras.backend.backend()
 #: Test modules that import no TensorFlow: collected on every backend.
-MULTI_BACKEND = {"test_backends.py", "test_batches.py", "test_multidevice.py", "test_cross_backend.py",
+MULTI_BACKEND = {"test_backends.py", "test_batches.py", "test_ema.py", "test_multidevice.py", "test_cross_backend.py",
                  "test_no_tensorflow.py"}
 
 

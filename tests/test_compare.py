@@ -214,3 +214,32 @@ def test_bad_seeds_rejected_by_the_parser(tmp_path, capsys):
         cli.main(["compare", "--dataset", "ring8", "--seeds", "0", "--out", str(tmp_path)])
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--seeds: must be >= 1, got 0" in err[0]
+
+
+def test_a_run_with_a_generator_ema_is_evaluated_with_and_without_it(tmp_path, monkeypatch):
+    """The same run gives the table's row (its generator, the same numbers as a run without
+    the EMA) and the row of its average (``*_ema`` keys, samples_ema.npy, a dashed curve)."""
+    args = ["compare", "--dataset", "ring8", "--seeds", "1", "--steps", "40", "--models", "non_saturating"]
+    assert cli.main(args + ["--out", str(tmp_path / "plain")]) == 0
+    monkeypatch.setitem(compare.MIXTURE_SETTINGS, "non_saturating", compare.Settings(ema=0.9))
+    out = tmp_path / "averaged"
+    assert cli.main(args + ["--out", str(out)]) == 0
+    run_dir = out / "runs" / "non_saturating_seed0"
+    plain = json.loads((tmp_path / "plain" / "runs" / "non_saturating_seed0" / "metrics.json").read_text())
+    averaged = json.loads((run_dir / "metrics.json").read_text())
+    assert json.loads((run_dir / "run.json").read_text())["settings"]["generator_ema"] == 0.9
+    for key in ("modes", "high_quality", "kl"):     # the average did not change the training
+        assert averaged[key] == pytest.approx(plain[key], abs=1e-6, nan_ok=True)
+        assert key + "_ema" in averaged
+    history = json.loads((run_dir / "history.json").read_text())
+    assert len(history["modes_ema"]) == len(history["modes"]) == compare.MIXTURE_CURVE_POINTS
+    assert not np.allclose(np.load(run_dir / "samples.npy"), np.load(run_dir / "samples_ema.npy"))
+    table = (out / "table.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| GAN (non_saturating")]
+    assert len(rows) == 4 and "generator EMA 0.9 |" in rows[1]    # table and reproduce table, 2 rows each
+    assert "the runs of the row above" in rows[3]
+    # `evaluate` samples from the average.
+    assert cli.main(["evaluate", str(run_dir)]) == 0
+    evaluated = json.loads((run_dir / "metrics.json").read_text())
+    assert evaluated["generator_ema"]["decay"] == 0.9
+    assert evaluated["modes"] == averaged["modes_ema"] and evaluated["high_quality"] == averaged["high_quality_ema"]

@@ -41,7 +41,7 @@ class ConditionalGAN(GAN):
     """
 
     uses_labels = True
-    generate_keywords = ("labels", "seed", "noise", "batch_size")
+    generate_keywords = ("labels", "seed", "noise", "batch_size", "use_ema")
 
     def __init__(self, generator, discriminator, latent_dim, num_classes=10, loss="non_saturating",
                  **kwargs):
@@ -113,23 +113,25 @@ class ConditionalGAN(GAN):
                              f"{labels.min()} to {labels.max()}.")
         return labels
 
-    def generate(self, n, *positional, labels=None, seed=None, noise=None, batch_size=256):
+    def generate(self, n, *positional, labels=None, seed=None, noise=None, batch_size=256, use_ema=None):
         """``n`` samples of the classes ``labels`` (one int, or an int array (n,);
         None: uniform random classes). Keyword-only after ``n``; ``noise``
-        (n, latent_dim) replaces the z drawn from ``seed``."""
+        (n, latent_dim) replaces the z drawn from ``seed``; ``use_ema`` as in ``GAN.generate``."""
         sampling.only_n(self, "generate", positional, self.generate_keywords)
+        network = self.sampling_generator(use_ema)
         n = int(n)
         z = self.noise_numpy(n, seed, noise)
         labels = self._labels_numpy(n, labels, seed)
         one_hot = np.eye(self.num_classes, dtype="float32")[labels]
-        return sampling.run_generator(self.generator, (z, one_hot), batch_size)
+        return sampling.run_generator(network, (z, one_hot), batch_size)
 
-    def grid_samples(self, seed=None, per_row=8, class_names=None):
+    def grid_samples(self, seed=None, per_row=8, class_names=None, use_ema=None):
         """One row per class; the columns share their noise z across rows."""
         labels = np.repeat(np.arange(self.num_classes), per_row)
         noise = np.tile(self.latent_numpy(per_row, seed), (self.num_classes, 1))
         names = list(class_names) if class_names is not None else [str(c) for c in range(self.num_classes)]
-        return self.generate(len(labels), labels=labels, noise=noise), self.num_classes, names
+        images = self.generate(len(labels), labels=labels, noise=noise, use_ema=use_ema)
+        return images, self.num_classes, names
 
     def get_config(self):
         config = super().get_config()

@@ -82,7 +82,7 @@ class InfoGAN(GAN):
         loss, penalty, d_steps, seed...: as in ``GAN`` (a penalty differentiates the logit).
     """
 
-    generate_keywords = ("categories", "continuous", "seed", "noise", "batch_size")
+    generate_keywords = ("categories", "continuous", "seed", "noise", "batch_size", "use_ema")
 
     def __init__(self, generator, discriminator, latent_dim=62, num_categories=10, num_continuous=2,
                  categorical_weight=1.0, continuous_weight=0.1, loss="non_saturating", **kwargs):
@@ -186,7 +186,7 @@ class InfoGAN(GAN):
         ``noise``), categories (one int or (n,) ints; None: uniform), continuous codes
         (a scalar, (num_continuous,), (n, num_continuous); None: U(-1, 1)). Keyword-only
         after ``n``."""
-        sampling.only_n(self, "latent_codes", positional, self.generate_keywords[:-1])
+        sampling.only_n(self, "latent_codes", positional, self.generate_keywords[:-2])
         n = int(n)
         rng = sampling.code_rng(seed)
         parts = [self.noise_numpy(n, seed, noise)]
@@ -215,13 +215,16 @@ class InfoGAN(GAN):
             raise ValueError("This InfoGAN has no continuous code (num_continuous=0).")
         return np.concatenate(parts, axis=1).astype("float32")
 
-    def generate(self, n, *positional, categories=None, continuous=None, seed=None, noise=None, batch_size=256):
+    def generate(self, n, *positional, categories=None, continuous=None, seed=None, noise=None, batch_size=256,
+                 use_ema=None):
         """``n`` samples with the given codes (see ``latent_codes``), keyword-only after
         ``n``; e.g. a latent traversal: ``generate(9, categories=3, continuous=np.stack(
-        [np.linspace(-1, 1, 9), np.zeros(9)], 1), noise=np.repeat(z, 9, 0))``."""
+        [np.linspace(-1, 1, 9), np.zeros(9)], 1), noise=np.repeat(z, 9, 0))``; ``use_ema``
+        as in ``GAN.generate``."""
         sampling.only_n(self, "generate", positional, self.generate_keywords)
+        network = self.sampling_generator(use_ema)
         latent = self.latent_codes(n, categories=categories, continuous=continuous, seed=seed, noise=noise)
-        return sampling.run_generator(self.generator, latent, batch_size)
+        return sampling.run_generator(network, latent, batch_size)
 
     def predict_codes(self, images, batch_size=256):
         """Q's reading of ``images``: (categorical probabilities (n, num_categories),
@@ -237,7 +240,7 @@ class InfoGAN(GAN):
             probs /= probs.sum(axis=1, keepdims=True)
         return probs, q[:, self.num_categories:]
 
-    def grid_samples(self, seed=None, per_row=8, class_names=None):
+    def grid_samples(self, seed=None, per_row=8, class_names=None, use_ema=None):
         """One row per categorical value; each column keeps its z and continuous codes."""
         rows = max(self.num_categories, 1)
         base = self.latent_codes(per_row, seed=seed)
@@ -247,7 +250,7 @@ class InfoGAN(GAN):
             start = self.latent_dim
             latent[:, start:start + rows] = np.eye(rows, dtype="float32")[cats]
         names = [f"c={c}" for c in range(rows)] if self.num_categories else None
-        return sampling.run_generator(self.generator, latent), rows, names
+        return sampling.run_generator(self.sampling_generator(use_ema), latent), rows, names
 
     def get_config(self):
         config = super().get_config()
