@@ -1,0 +1,154 @@
+"""The notebooks' shared set-up: badges and install cells from pyproject.toml, the install cell
+doing nothing where the package is importable, the committed runs the Fashion-MNIST sections
+read (from results/ or from the repository's address), and the comparison's budget."""
+
+import glob
+import io
+import os
+import subprocess
+import sys
+import tomllib
+
+import nbformat
+import numpy as np
+import pytest
+
+from keras_gan import compare, notebook
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NOTEBOOKS = sorted(glob.glob(os.path.join(ROOT, "notebooks", "*.ipynb")))
+
+
+def pyproject_repository():
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        return tomllib.load(f)["project"]["urls"]["Repository"]
+
+
+def first_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    markdown = next(c for c in nb.cells if c.cell_type == "markdown")
+    install = next(c for c in nb.cells if c.cell_type == "code")
+    return markdown.source, install.source
+
+
+def test_the_repository_address_is_pyprojects():
+    url = pyproject_repository()
+    assert url.startswith("https://github.com/")
+    assert notebook.repository_url() == url
+    owner_name = url.removeprefix("https://github.com/")
+    assert notebook.raw_url("results/x.json") == f"https://raw.githubusercontent.com/{owner_name}/main/results/x.json"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+def test_badge_and_install_cell_use_the_address_in_pyproject(path):
+    url = pyproject_repository()
+    owner_name = url.removeprefix("https://github.com/")
+    markdown, install = first_cells(path)
+    name = os.path.basename(path)
+    badge = f"(https://colab.research.google.com/github/{owner_name}/blob/main/notebooks/{name})"
+    assert badge in markdown, f"{name}: the Colab badge is not {badge}; run python -m keras_gan.notebook --sync notebooks"
+    assert markdown.count("colab.research.google.com/github/") == 1
+    assert install == notebook.install_cell_source()
+    assert f"git+{url}\"" in install
+
+
+def test_install_cell_does_nothing_when_the_package_is_importable(monkeypatch):
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+    exec(notebook.install_cell_source(), {})
+    assert calls == []
+
+
+def test_install_cell_installs_from_the_repository_when_the_package_is_missing(monkeypatch):
+    import keras_gan
+    calls = []
+
+    def fake_pip(command, check):
+        calls.append(command)
+        monkeypatch.setitem(sys.modules, "keras_gan", keras_gan)  # what the install makes importable
+
+    monkeypatch.setattr(subprocess, "run", fake_pip)
+    monkeypatch.setitem(sys.modules, "keras_gan", None)  # import keras_gan raises ImportError
+    exec(notebook.install_cell_source(), {})
+    assert len(calls) == 1
+    assert calls[0][:4] == [sys.executable, "-m", "pip", "install"]
+    assert calls[0][-1] == f"keras-gan[tensorflow] @ git+{pyproject_repository()}"
+
+
+def test_sync_rewrites_a_stale_badge_and_install_cell(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        "# x\n\n[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/old/place/blob/main/notebooks/99_x.ipynb)"),
+        nbformat.v4.new_code_cell("!pip install git+https://github.com/old/place")]
+    path = tmp_path / "99_x.ipynb"
+    nbformat.write(nb, path)
+    assert notebook.sync_notebook(str(path)) is True
+    markdown, install = first_cells(str(path))
+    assert notebook.colab_url("notebooks/99_x.ipynb") in markdown and "old/place" not in markdown
+    assert install == notebook.install_cell_source()
+    assert notebook.sync_notebook(str(path)) is False
+
+
+def test_comparison_budget_is_the_compare_budget():
+    from keras_gan import data, recipes
+    b = notebook.comparison_budget()
+    per_epoch = len(data.load("fashion_mnist", "train", batch_size=recipes.IMAGE_BATCH))
+    assert b["epochs"] == compare.IMAGE_EPOCHS
+    assert b["d_steps"] == compare.IMAGE_EPOCHS * per_epoch == 4685
+    assert notebook.live_steps(True) == 4685
+    assert notebook.live_steps(False, live=300, quick=10) == (10 if notebook.QUICK else 300)
+
+
+def committed_ids():
+    runs = os.path.join(ROOT, notebook.COMPARISON_DIR, "runs")
+    return sorted(d[:-len("_seed0")] for d in os.listdir(runs)
+                  if d.endswith("_seed0") and os.path.isfile(os.path.join(runs, d, "metrics.json")))
+
+
+def test_committed_run_reads_the_results_tables_numbers(monkeypatch):
+    monkeypatch.chdir(os.path.join(ROOT, "notebooks"))  # where a notebook runs: results/ is one level up
+    model_id = committed_ids()[0]
+    run = notebook.committed_run(model_id)
+    folder = os.path.join(ROOT, notebook.COMPARISON_DIR, "runs", f"{model_id}_seed0")
+    with open(os.path.join(folder, "metrics.json")) as f:
+        import json
+        assert run.metrics == json.load(f)
+    np.testing.assert_array_equal(run.samples, np.load(os.path.join(folder, "samples.npy")))
+    assert run.samples.dtype == np.uint8 and run.samples.shape == (60, 28, 28, 1)
+    assert len(run.history["frechet_distance"]) >= 20
+    # the printed lines carry the table's formats
+    fd_line = notebook.metrics_lines(run)[0]
+    assert fd_line.endswith(f"{run.metrics['frechet_distance']:.2f}")
+
+
+def test_committed_run_falls_back_to_the_repository_address(monkeypatch, tmp_path):
+    import urllib.error
+    import urllib.request
+    monkeypatch.chdir(tmp_path)  # no results/ here: as on Colab
+    model_id = committed_ids()[0]
+    asked = []
+
+    def fake_urlopen(url, timeout):
+        asked.append(url)
+        prefix = notebook.raw_url("")
+        local = os.path.join(ROOT, url[len(prefix):])
+        if not os.path.isfile(local):
+            raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+        with open(local, "rb") as f:
+            return io.BytesIO(f.read())
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    run = notebook.committed_run(model_id)
+    assert all(u.startswith(notebook.raw_url(notebook.COMPARISON_DIR)) for u in asked)
+    assert run.source.startswith("https://raw.githubusercontent.com/")
+    local = notebook.committed_run(model_id, results_dir=os.path.join(ROOT, notebook.COMPARISON_DIR))
+    assert run.metrics == local.metrics
+    np.testing.assert_array_equal(run.samples, local.samples)
+
+
+def test_a_missing_run_names_the_command_that_trains_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m keras_gan compare --dataset fashion_mnist --seeds 8"):
+        notebook.committed_run("hinge", seed=7, results_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="unknown model id 'vae'"):
+        notebook.committed_run("vae")
