@@ -512,8 +512,48 @@ def table_markdown(dataset, results, command=None, out=None):
     cpu = sum(r.get("train_cpu_seconds", 0.0) for r in runs) / 60
     intro.append(f"Training time summed over the {len(runs)} runs: {wall:.1f} min wall, {cpu:.1f} min "
                  "CPU (evaluation and saving not included).")
+    published = "" if mixture else published_ranking(results)
     return ("\n\n".join(intro) + "\n\n" + table_rows(dataset, results)
-            + "\n" + reproduce_rows(dataset, results, out))
+            + "\n" + reproduce_rows(dataset, results, out) + ("\n" + published if published else ""))
+
+
+#: Lucic et al. (2018), "Are GANs Created Equal? A Large-Scale Study", Fashion-MNIST: each loss's
+#: best FID over their hyperparameter search (Inception features, so comparable here in rank only).
+LUCIC_FASHION_MNIST_FID = {"wgan": 21.5, "began": 22.9, "wgan_gp": 24.5, "non_saturating": 26.5,
+                           "dragan": 27.7, "minimax": 29.6, "least_squares": 30.7}
+
+
+def _ranks(values):
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), int)
+    ranks[order] = np.arange(1, len(values) + 1)
+    return ranks
+
+
+def published_ranking(results):
+    """Markdown: Lucic et al.'s Fashion-MNIST ranking next to this comparison's, over the models
+    both have (mean Frechet distance over the finished seeds), with the Spearman rank correlation;
+    "" when fewer than three models are in both."""
+    shared = [m for m in LUCIC_FASHION_MNIST_FID
+              if results.get(m) and np.isfinite([r.get("frechet_distance", np.nan) for r in results[m]]).any()]
+    if len(shared) < 3:
+        return ""
+    ours = np.array([np.nanmean([r.get("frechet_distance", np.nan) for r in results[m]]) for m in shared])
+    theirs = np.array([LUCIC_FASHION_MNIST_FID[m] for m in shared])
+    our_rank, their_rank = _ranks(ours), _ranks(theirs)
+    lines = [f"Next to Lucic et al. (2018), over the {len(shared)} models both have: their best FID per loss "
+             "(Inception features, a long training and a hyperparameter search) and this comparison's "
+             "Frechet distance (mean over the finished seeds); ranks among these models.", "",
+             "| model | Lucic et al. FID (rank) | here: Frechet distance (rank) | seeds here |", "|---|---|---|---|"]
+    for i in np.argsort(their_rank):
+        m = shared[i]
+        lines.append(f"| {label(m)} | {theirs[i]:.1f} ({their_rank[i]}) | {ours[i]:.2f} ({our_rank[i]}) | "
+                     f"{len(results[m])} |")
+    d = our_rank - their_rank
+    n = len(shared)
+    rho = 1 - 6 * float(np.sum(d ** 2)) / (n * (n * n - 1))   # no ties: ranks are distinct
+    lines += ["", f"Spearman rank correlation: {rho:+.2f} (n = {n})."]
+    return "\n".join(lines) + "\n"
 
 
 def reproduce_rows(dataset, results, out=None):

@@ -243,3 +243,19 @@ def test_a_run_with_a_generator_ema_is_evaluated_with_and_without_it(tmp_path, m
     evaluated = json.loads((run_dir / "metrics.json").read_text())
     assert evaluated["generator_ema"]["decay"] == 0.9
     assert evaluated["modes"] == averaged["modes_ema"] and evaluated["high_quality"] == averaged["high_quality_ema"]
+
+
+def test_published_ranking_ranks_both_studies_and_their_spearman_correlation():
+    # ours in the reverse of Lucic et al.'s order for 3 models, equal for the 4th: rho by hand
+    results = {"wgan": [{"frechet_distance": 9.0}], "began": [{"frechet_distance": 7.0}],
+               "wgan_gp": [{"frechet_distance": 5.0}, {"frechet_distance": 7.0}],
+               "minimax": [{"frechet_distance": 20.0}], "hinge": [{"frechet_distance": 1.0}]}
+    text = compare.published_ranking(results)
+    # theirs: wgan 1, began 2, wgan_gp 3, minimax 4; ours: wgan_gp 6.0 -> 1, began 2, wgan 3, minimax 4
+    assert "| WGAN (clipping) | 21.5 (1) | 9.00 (3) | 1 |" in text
+    assert "| WGAN-GP | 24.5 (3) | 6.00 (1) | 2 |" in text
+    assert "| BEGAN | 22.9 (2) | 7.00 (2) | 1 |" in text
+    assert "hinge" not in text  # not in Lucic et al.'s study
+    # d = (2, 0, -2, 0): rho = 1 - 6 * 8 / (4 * 15) = 0.2
+    assert "Spearman rank correlation: +0.20 (n = 4)." in text
+    assert compare.published_ranking({"wgan": results["wgan"], "began": results["began"]}) == ""
