@@ -152,3 +152,17 @@ def test_a_missing_run_names_the_command_that_trains_it(tmp_path):
         notebook.committed_run("hinge", seed=7, results_dir=str(tmp_path))
     with pytest.raises(ValueError, match="unknown model id 'vae'"):
         notebook.committed_run("vae")
+
+
+def test_nothing_cites_a_design_file_outside_the_repository():
+    # The formulas and the protocol the notebooks and docstrings cite are docs/protocol.md.
+    paths = (NOTEBOOKS + glob.glob(os.path.join(ROOT, "keras_gan", "**", "*.py"), recursive=True)
+             + [os.path.join(ROOT, "README.md"), os.path.join(ROOT, "results", "README.md")])
+    citing = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if "DESIGN §" in text or "DESIGN section" in text or "DESIGN.md" in text:
+            citing.append(os.path.relpath(path, ROOT))
+    assert citing == []
+    assert os.path.isfile(os.path.join(ROOT, "docs", "protocol.md"))
