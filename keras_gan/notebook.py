@@ -229,6 +229,31 @@ def committed_run(model_id, seed=0, results_dir=None):
                         loaded["run.json"], samples[0], samples[1], source)
 
 
+def committed_model(model_id, seed=0, results_dir=None):
+    """The compiled model of a committed run that keeps its generator (``compare.KEEP_GENERATOR``:
+    the conditional GAN and InfoGAN at seed 0), rebuilt by ``compare.load_run`` from its
+    ``run.json`` and float16 weights, read like ``committed_run`` (results/ beside the notebook,
+    else the repository's address)."""
+    import tempfile
+    from keras_gan import compare
+    if model_id not in compare.KEEP_GENERATOR or int(seed) != 0:
+        raise ValueError(f"only the seed-0 runs of {', '.join(compare.KEEP_GENERATOR)} commit their generator; "
+                         f"the other runs' samples are in committed_run(...).samples")
+    root = results_dir or _local_results()
+    run_dir = f"runs/{model_id}_seed0"
+    if root is not None:
+        return compare.load_run(os.path.join(root, run_dir))
+    read = _reader(None, f"{COMPARISON_DIR}/{run_dir}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name in ("run.json", "generator_f16.npz"):
+            value = read(name)
+            if value is None:
+                raise FileNotFoundError(f"{raw_url(f'{COMPARISON_DIR}/{run_dir}/{name}')} does not exist")
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(value)
+        return compare.load_run(folder)
+
+
 def metrics_lines(run, ema=False):
     """The results table's numbers of ``run`` (its columns and formats), one line each."""
     from keras_gan import compare

@@ -166,3 +166,28 @@ def test_nothing_cites_a_design_file_outside_the_repository():
             citing.append(os.path.relpath(path, ROOT))
     assert citing == []
     assert os.path.isfile(os.path.join(ROOT, "docs", "protocol.md"))
+
+
+def test_committed_model_rebuilds_the_conditional_generator_locally_and_from_the_address(monkeypatch, tmp_path):
+    import urllib.error
+    import urllib.request
+    if not os.path.isfile(os.path.join(ROOT, notebook.COMPARISON_DIR, "runs", "cgan_seed0", "generator_f16.npz")):
+        pytest.skip("the conditional GAN's 5-epoch run is not committed yet")
+    local = notebook.committed_model("cgan", results_dir=os.path.join(ROOT, notebook.COMPARISON_DIR))
+
+    def fake_urlopen(url, timeout):
+        path = os.path.join(ROOT, url[len(notebook.raw_url("")):])
+        if not os.path.isfile(path):
+            raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+        with open(path, "rb") as f:
+            return io.BytesIO(f.read())
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    remote = notebook.committed_model("cgan")
+    labels = np.arange(10)
+    np.testing.assert_array_equal(local.generate(10, labels=labels, seed=3), remote.generate(10, labels=labels, seed=3))
+    with np.load(os.path.join(ROOT, notebook.COMPARISON_DIR, "runs", "cgan_seed0", "generator_f16.npz")) as w:
+        np.testing.assert_array_equal(np.asarray(local.generator.weights[0]), w["arr_0"].astype(np.float32))
+    with pytest.raises(ValueError, match="only the seed-0 runs of cgan, infogan"):
+        notebook.committed_model("hinge")
