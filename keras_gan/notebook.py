@@ -120,13 +120,6 @@ def comparison_budget():
             "curve_points_per_epoch": compare.CURVE_POINTS_PER_EPOCH}
 
 
-def frechet_floor():
-    """The Frechet distance of 10,000 training images to the 10,000 test images
-    (``metrics.frechet_floor``): the score of a generator that reproduced the data exactly."""
-    from keras_gan import metrics
-    return metrics.frechet_floor()
-
-
 def print_setup():
     """The notebook's first printed lines: Keras's backend, the run mode, and the comparison's
     budget that the Fashion-MNIST section shows."""

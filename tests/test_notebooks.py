@@ -162,7 +162,8 @@ def test_nothing_cites_a_design_file_outside_the_repository():
     for path in paths:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        if "DESIGN §" in text or "DESIGN section" in text or "DESIGN.md" in text:
+        design = "DES" + "IGN"  # spelled in two parts so that this test does not itself cite the file
+        if any(f"{design}{tail}" in text for tail in (" §", " section", ".md")):
             citing.append(os.path.relpath(path, ROOT))
     assert citing == []
     assert os.path.isfile(os.path.join(ROOT, "docs", "protocol.md"))
