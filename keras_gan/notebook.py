@@ -222,6 +222,48 @@ def committed_run(model_id, seed=0, results_dir=None):
                         loaded["run.json"], samples[0], samples[1], source)
 
 
+def committed_runs(model_id, max_seeds=3, results_dir=None):
+    """Every committed seed of ``model_id`` among seeds 0 .. max_seeds - 1 (the comparison trains
+    at most 3), as a list of ``CommittedRun``; empty if none is committed."""
+    runs = []
+    for seed in range(max_seeds):
+        try:
+            runs.append(committed_run(model_id, seed, results_dir))
+        except FileNotFoundError:
+            continue
+    return runs
+
+
+def seed_summary(model_ids, ema=False, results_dir=None):
+    """The results table's rows for ``model_ids``: mean ± sample standard deviation over the
+    committed seeds of each metric (as ``compare`` writes table.md), as markdown-like lines.
+    ``ema``: also the averaged generator's row where a model's runs have one."""
+    from keras_gan import compare
+    head = ["model"] + [c[1] for c in compare.IMAGE_COLUMNS] + ["seeds"]
+    lines = [" | ".join(head)]
+    for model_id in model_ids:
+        runs = committed_runs(model_id, results_dir=results_dir)
+        if not runs:
+            lines.append(f"{compare.label(model_id)} | not committed yet")
+            continue
+        suffixes = [""] + (["_ema"] if ema and runs[0].samples_ema is not None else [])
+        for suffix in suffixes:
+            cells = [compare.label(model_id) + (", averaged generator" if suffix else "")]
+            for key, _, scale, fmt in compare.IMAGE_COLUMNS:
+                cells.append(compare._mean_std([scale * r.metrics.get(key + suffix, np.nan) for r in runs], fmt))
+            cells.append(",".join(str(r.seed) for r in runs))
+            lines.append(" | ".join(cells))
+    return lines
+
+
+def print_seed_summary(model_ids, ema=False, results_dir=None):
+    """Print ``seed_summary``: the rows of the results table (mean ± sd over committed seeds)."""
+    print("the results table's rows, mean ± sd over the committed seeds "
+          "(results/fashion_mnist_5ep/table.md):")
+    for line in seed_summary(model_ids, ema, results_dir):
+        print("  " + line)
+
+
 def committed_model(model_id, seed=0, results_dir=None):
     """The compiled model of a committed run that keeps its generator (``compare.KEEP_GENERATOR``:
     the conditional GAN and InfoGAN at seed 0), rebuilt by ``compare.load_run`` from its

@@ -147,6 +147,24 @@ def test_committed_run_falls_back_to_the_repository_address(monkeypatch, tmp_pat
     np.testing.assert_array_equal(run.samples, local.samples)
 
 
+def test_seed_summary_is_the_results_tables_row():
+    # The notebooks print a model's row (mean ± sd over its committed seeds) with seed_summary:
+    # it must be the row compare writes into table.md, for a model with several seeds and its EMA.
+    out = os.path.join(ROOT, notebook.COMPARISON_DIR)
+    results = compare.collect("fashion_mnist", out, epochs=compare.IMAGE_EPOCHS)
+    several = next(m for m, runs in results.items() if len(runs) > 1)
+    table = compare.table_rows("fashion_mnist", {several: results[several]}).splitlines()[2:]
+    summary = notebook.seed_summary([several], ema=True, results_dir=out)[1:]
+    assert len(summary) == len(table) >= 1
+    n_columns = len(compare.IMAGE_COLUMNS)
+    for ours, theirs in zip(summary, table):
+        ours_cells = ours.split(" | ")[1:1 + n_columns]
+        theirs_cells = theirs.strip("| ").split(" | ")[6:6 + n_columns]   # after name and 5 settings
+        assert ours_cells == theirs_cells
+    assert summary[0].endswith(" | " + ",".join(str(r["seed"]) for r in results[several]))
+    assert notebook.seed_summary(["hinge"], results_dir=str(ROOT))[1].endswith("not committed yet")
+
+
 def test_a_missing_run_names_the_command_that_trains_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m keras_gan compare --dataset fashion_mnist --seeds 8"):
         notebook.committed_run("hinge", seed=7, results_dir=str(tmp_path))
