@@ -5,6 +5,7 @@ committed runs of that comparison, and the repository's address.
     notebook.print_setup()                      # backend, run mode, the comparison's budget
     run = notebook.committed_run("hinge")       # the results table's run, read from results/
     notebook.show_run(run)                      # its samples, FD curve and final metrics
+    notebook.committed_json("results/slow_start/began_loop_seed0.json")   # any other committed file
     steps = notebook.live_steps(TRAIN_FULL_BUDGET)
 
 ``KERAS_GAN_QUICK=1`` (set by the README's test command and CI) shrinks every training so that
@@ -196,6 +197,36 @@ def _reader(folder, remote=None):
                 return None
             raise
     return fetch
+
+
+def _checkout_root():
+    """The root of the checkout this notebook runs in (the working directory or one of its
+    parents holding ``results/``), or None (Colab: only the package is installed)."""
+    results = _local_results()
+    return None if results is None else os.path.dirname(os.path.dirname(results))
+
+
+def committed_file(path, root=None):
+    """A committed file of the repository as bytes, ``path`` relative to the repository's root
+    (e.g. "results/slow_start/began_loop_seed0.json"): read from this checkout (``root``, default:
+    the checkout beside the notebook), else from the repository's address. A ``FileNotFoundError``
+    names a file that is in neither."""
+    root = root if root is not None else _checkout_root()
+    if root is not None:
+        local = os.path.join(root, path)
+        if os.path.isfile(local):
+            with open(local, "rb") as f:
+                return f.read()
+        raise FileNotFoundError(f"{local} does not exist in this checkout")
+    value = _reader(None, os.path.dirname(path))(os.path.basename(path))
+    if value is None:
+        raise FileNotFoundError(f"{raw_url(path)} does not exist")
+    return value
+
+
+def committed_json(path, root=None):
+    """``committed_file`` parsed as JSON."""
+    return json.loads(committed_file(path, root))
 
 
 def committed_run(model_id, seed=0, results_dir=None):

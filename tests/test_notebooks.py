@@ -165,6 +165,35 @@ def test_seed_summary_is_the_results_tables_row():
     assert notebook.seed_summary(["hinge"], results_dir=str(ROOT))[1].endswith("not committed yet")
 
 
+def test_committed_file_reads_the_checkout_then_the_repository_address(monkeypatch, tmp_path):
+    import json
+    import urllib.error
+    import urllib.request
+    path = "results/slow_start/began_loop_seed0.json"
+    with open(os.path.join(ROOT, path)) as f:
+        expected = json.load(f)
+    monkeypatch.chdir(os.path.join(ROOT, "notebooks"))
+    assert notebook.committed_json(path) == expected
+    with pytest.raises(FileNotFoundError, match="no_such.json does not exist in this checkout"):
+        notebook.committed_file("results/no_such.json")
+    asked = []
+
+    def fake_urlopen(url, timeout):
+        asked.append(url)
+        local = os.path.join(ROOT, url[len(notebook.raw_url("")):])
+        if not os.path.isfile(local):
+            raise urllib.error.HTTPError(url, 404, "Not Found", {}, None)
+        with open(local, "rb") as f:
+            return io.BytesIO(f.read())
+
+    monkeypatch.chdir(tmp_path)  # as on Colab: no results/ anywhere up the tree
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    assert notebook.committed_json(path) == expected
+    assert asked == [notebook.raw_url(path)]
+    with pytest.raises(FileNotFoundError, match="raw.githubusercontent.com/.*/results/no_such.json does not exist"):
+        notebook.committed_file("results/no_such.json")
+
+
 def test_a_missing_run_names_the_command_that_trains_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="python -m keras_gan compare --dataset fashion_mnist --seeds 8"):
         notebook.committed_run("hinge", seed=7, results_dir=str(tmp_path))
