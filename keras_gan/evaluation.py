@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from keras_gan import data, metrics
+from keras_gan import data, metrics, sampling
 
 __all__ = ["sample", "evaluate_samples", "evaluate_model", "evaluate_path", "load_for_evaluation",
            "default_n", "quick_quality", "MIXTURE_SAMPLES", "IMAGE_SAMPLES", "CURVE_IMAGE_SAMPLES"]
@@ -59,8 +59,7 @@ def sample(model, n, seed=0, use_ema=None):
                          "evaluate the whole model (gan.keras) instead, whose generate() supplies them")
     latent_dim = int(inputs[0].shape[-1])
     z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
-    return np.concatenate([np.asarray(model(z[i:i + 500], training=False))
-                           for i in range(0, n, 500)]).astype("float32")
+    return sampling.run_generator(model, z, batch_size=500)
 
 
 def evaluate_samples(samples, dataset):

@@ -164,12 +164,14 @@ def _check_images(images):
 
 def _run_classifier(images, batch_size=500, path=None):
     images = _check_images(images)
+    from keras import ops
     model = _feature_and_logit_model(path)
     feats, logits = [], []
     for start in range(0, len(images), batch_size):
         f, l = model(images[start:start + batch_size], training=False)
-        feats.append(np.asarray(f))
-        logits.append(np.asarray(l))
+        # convert_to_numpy, not np.asarray: on torch the outputs carry autograd state
+        feats.append(ops.convert_to_numpy(f))
+        logits.append(ops.convert_to_numpy(l))
     return np.concatenate(feats), np.concatenate(logits)
 
 

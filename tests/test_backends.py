@@ -308,3 +308,24 @@ def test_torch_refuses_jit_compile_with_a_penalty_and_keeps_it_without():
 def test_the_backend_module_is_keras_backend():
     assert backend.BACKEND == BACKEND
     assert backend.COUNTER_DTYPE == ("int64" if BACKEND == "tensorflow" else "int32")
+
+
+def test_the_evaluation_classifier_runs_on_the_backend():
+    # metrics.features / classify call the committed Keras classifier; on torch its outputs carry
+    # autograd state and must be detached before numpy (the notebooks' live cells evaluate with it).
+    images, labels = kg.data.load_arrays("fashion_mnist", "test")
+    images = kg.data.to_float(images[:300])
+    feats = kg.metrics.features(images)
+    assert isinstance(feats, np.ndarray) and feats.shape == (300, 128) and np.isfinite(feats).all()
+    accuracy = np.mean(kg.metrics.classify(images) == labels[:300])
+    assert accuracy > 0.85, accuracy   # the classifier's test accuracy is 0.916
+
+
+def test_evaluation_samples_a_bare_generator_on_the_backend():
+    # evaluation.sample on a generator (no GAN around it), as `keras_gan evaluate generator.keras` does.
+    generator = kg.architectures.mlp_generator(4, 2)
+    samples = kg.evaluation.sample(generator, 600, seed=3)
+    z = np.random.default_rng(3).standard_normal((600, 4)).astype("float32")
+    expected = ops.convert_to_numpy(generator(z, training=False))
+    assert isinstance(samples, np.ndarray) and samples.shape == (600, 2)
+    np.testing.assert_allclose(samples, expected, rtol=1e-5, atol=1e-6)
