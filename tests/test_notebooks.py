@@ -5,6 +5,7 @@ read (from results/ or from the repository's address), and the comparison's budg
 import glob
 import io
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -50,6 +51,19 @@ def test_badge_and_install_cell_use_the_address_in_pyproject(path):
     assert markdown.count("colab.research.google.com/github/") == 1
     assert install == notebook.install_cell_source()
     assert f"git+{url}\"" in install
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
+def test_notebook_says_its_backend_first_and_needs_no_tensorflow(path):
+    # The set-up cell after the install cell prints the backend (notebook.print_setup), and no
+    # code cell uses TensorFlow directly: the notebooks run on any Keras backend.
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert "notebook.print_setup()" in code[1], f"{os.path.basename(path)}: its second code cell must call notebook.print_setup()"
+    for source in code:
+        for line in source.splitlines():
+            assert "import tensorflow" not in line and not re.search(r"(?<![\w.])tf\.", line), \
+                f"{os.path.basename(path)} uses TensorFlow directly: {line.strip()}"
 
 
 def test_install_cell_does_nothing_when_the_package_is_importable(monkeypatch):
