@@ -530,17 +530,27 @@ def _ranks(values):
     return ranks
 
 
+def published_ranks(results):
+    """(models, our mean Frechet distances, their FIDs, our ranks, their ranks) over the models
+    that both this comparison (a finite Frechet distance) and Lucic et al. have, in the order of
+    ``LUCIC_FASHION_MNIST_FID``; None when fewer than three are shared."""
+    shared = [m for m in LUCIC_FASHION_MNIST_FID
+              if results.get(m) and np.isfinite([r.get("frechet_distance", np.nan) for r in results[m]]).any()]
+    if len(shared) < 3:
+        return None
+    ours = np.array([np.nanmean([r.get("frechet_distance", np.nan) for r in results[m]]) for m in shared])
+    theirs = np.array([LUCIC_FASHION_MNIST_FID[m] for m in shared])
+    return shared, ours, theirs, _ranks(ours), _ranks(theirs)
+
+
 def published_ranking(results):
     """Markdown: Lucic et al.'s Fashion-MNIST ranking next to this comparison's, over the models
     both have (mean Frechet distance over the finished seeds), with the Spearman rank correlation;
     "" when fewer than three models are in both."""
-    shared = [m for m in LUCIC_FASHION_MNIST_FID
-              if results.get(m) and np.isfinite([r.get("frechet_distance", np.nan) for r in results[m]]).any()]
-    if len(shared) < 3:
+    ranked = published_ranks(results)
+    if ranked is None:
         return ""
-    ours = np.array([np.nanmean([r.get("frechet_distance", np.nan) for r in results[m]]) for m in shared])
-    theirs = np.array([LUCIC_FASHION_MNIST_FID[m] for m in shared])
-    our_rank, their_rank = _ranks(ours), _ranks(theirs)
+    shared, ours, theirs, our_rank, their_rank = ranked
     lines = [f"Next to Lucic et al. (2018), over the {len(shared)} models both have: their best FID per loss "
              "(Inception features, a long training and a hyperparameter search) and this comparison's "
              "Frechet distance (mean over the finished seeds); ranks among these models.", "",

@@ -11,7 +11,7 @@ It rewrites the text between ``<!-- render:NAME -->`` and ``<!-- /render:NAME --
 - README.md, ``losses``: the table of losses with each loss's seed-0 samples and Frechet distance;
 - README.md, ``results_fashion_mnist``: the compact table, the published ranking, the figures.
 
-The planned sweep (``PLANNED``) is the one of the comparison issue: seed 0 of every model of
+The planned sweep (``planned_runs``) is the one of the comparison issue: seed 0 of every model of
 ``compare``, seeds 1 and 2 of the six models the notebooks draw conclusions from.
 """
 
@@ -26,7 +26,6 @@ sys.path.insert(0, ROOT)
 import numpy as np  # noqa: E402
 
 OUT = "results/fashion_mnist_5ep"
-EPOCHS = 5
 SEEDED_MODELS = ("non_saturating", "minimax", "least_squares", "wgan", "wgan_gp", "dragan")
 SWEEP = "python -m keras_gan compare --dataset fashion_mnist --seeds 1 --epochs 5 --out results/fashion_mnist_5ep"
 SEEDED_SWEEP = "--seeds 3 --models " + " ".join(SEEDED_MODELS)
@@ -74,7 +73,7 @@ def planned_runs():
 def load():
     from keras_gan import compare
 
-    results = compare.collect("fashion_mnist", os.path.join(ROOT, OUT), epochs=EPOCHS)
+    results = compare.collect("fashion_mnist", os.path.join(ROOT, OUT), epochs=compare.IMAGE_EPOCHS)
     finished = {f"{m}_seed{r['seed']}" for m, runs in results.items() for r in runs}
     return results, finished
 
@@ -89,7 +88,8 @@ def progress(finished):
 
 
 def seed0_frechet(results, run_id):
-    """(Frechet distance, grid path) of a loss's seed-0 run, or None when it is not finished."""
+    """The Frechet distance of a loss's seed-0 run (``run_id`` ending in "_ema": its averaged
+    generator's), or None when that run is not finished."""
     ema = run_id.endswith("_ema")
     model_id = run_id[:-4] if ema else run_id
     run = next((r for r in results.get(model_id, ()) if r["seed"] == 0), None)
@@ -139,12 +139,10 @@ def ranking_sentence(results):
     """Where the two rankings agree and where they differ most, from the ranks themselves."""
     from keras_gan import compare
 
-    shared = [m for m in compare.LUCIC_FASHION_MNIST_FID if results.get(m)]
-    if len(shared) < 3:
+    ranked = compare.published_ranks(results)
+    if ranked is None:
         return ""
-    ours = np.array([np.nanmean([r["frechet_distance"] for r in results[m]]) for m in shared])
-    theirs = np.array([compare.LUCIC_FASHION_MNIST_FID[m] for m in shared])
-    our_rank, their_rank = compare._ranks(ours), compare._ranks(theirs)
+    shared, _, _, our_rank, their_rank = ranked
     diff = our_rank - their_rank
     close = [compare.label(m) for m, d in zip(shared, diff) if abs(d) <= 1]
     far = sorted(zip(shared, diff), key=lambda t: -abs(t[1]))[:2]
@@ -167,12 +165,11 @@ def last_epoch_sentence(results):
     seed-0 Frechet distance still changed over the last epoch (the curve's last 4 points + 1)."""
     from keras_gan import compare
 
-    shared = [m for m in compare.LUCIC_FASHION_MNIST_FID if results.get(m)]
-    if len(shared) < 3:
+    ranked = compare.published_ranks(results)
+    if ranked is None:
         return ""
-    ours = np.array([np.nanmean([r["frechet_distance"] for r in results[m]]) for m in shared])
-    theirs = np.array([compare.LUCIC_FASHION_MNIST_FID[m] for m in shared])
-    lower = [m for m, a, b in zip(shared, compare._ranks(ours), compare._ranks(theirs)) if a - b >= 2]
+    shared, _, _, our_rank, their_rank = ranked
+    lower = [m for m, a, b in zip(shared, our_rank, their_rank) if a - b >= 2]
     parts = []
     for m in lower:
         curve = np.asarray(compare.load_history(os.path.join(ROOT, OUT), m, 0)["frechet_distance"], float)
